@@ -1,0 +1,45 @@
+# triage: the README's commands. `make demo` and `make test` set everything up on a fresh machine.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+PIP    := $(BIN)/pip install --disable-pip-version-check -q -c constraints.txt
+export HF_HUB_OFFLINE := 1
+export TOKENIZERS_PARALLELISM := false
+
+.PHONY: demo test test-fast bench install install-dev clean help
+
+help:
+	@echo "make demo   - create .venv, install, run 'triage demo'"
+	@echo "make test   - install the dev extra and run the test suite"
+	@echo "make bench  - accuracy and performance benchmarks (long)"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --disable-pip-version-check -q --upgrade pip
+
+$(VENV)/.installed: $(BIN)/python pyproject.toml constraints.txt
+	$(PIP) -e .
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed
+	$(PIP) -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+demo: install
+	$(BIN)/triage demo
+
+test: install-dev
+	$(BIN)/python -m pytest
+
+test-fast: install-dev
+	$(BIN)/python -m pytest -m "not slow"
+
+bench: install-dev
+	$(BIN)/python -m benchmarks.fields
+	$(BIN)/python -m benchmarks.classifier
+
+clean:
+	rm -rf $(VENV) var .pytest_cache

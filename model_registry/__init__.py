@@ -1,0 +1,17 @@
+"""MLflow registry glue: the only place that uses MLflow's registry API.
+
+Serving reads the registry through one function, ``load(name, alias)``; training registers
+a version and moves aliases (``challenger``, ``champion``) with ``register`` and ``set_alias``.
+Aliases and tags only: never the deprecated stages.
+"""
+
+from model_registry.registry import (
+    alias_version,
+    configure,
+    ensure_experiment,
+    load,
+    register,
+    set_alias,
+)
+
+__all__ = ["alias_version", "configure", "ensure_experiment", "load", "register", "set_alias"]

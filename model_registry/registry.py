@@ -1,0 +1,84 @@
+"""Register, alias, resolve and load models in an MLflow tracking/registry store."""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from pathlib import Path
+
+from triage.errors import ModelError
+from triage.models.bundle import ModelBundle
+
+log = logging.getLogger(__name__)
+_lock = threading.Lock()
+_loaded: dict[tuple[str, str, str], ModelBundle] = {}
+
+
+def _mlflow():
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    os.environ.setdefault("GIT_PYTHON_REFRESH", "quiet")
+    import mlflow
+
+    return mlflow
+
+
+def configure(tracking_uri: str) -> None:
+    mlflow = _mlflow()
+    mlflow.set_tracking_uri(tracking_uri)
+    mlflow.set_registry_uri(tracking_uri)
+
+
+def ensure_experiment(name: str, artifact_root: Path) -> str:
+    """The experiment's id; created with artifacts under ``artifact_root`` (not ./mlruns)."""
+    mlflow = _mlflow()
+    experiment = mlflow.get_experiment_by_name(name)
+    if experiment is not None:
+        return experiment.experiment_id
+    artifact_root.mkdir(parents=True, exist_ok=True)
+    return mlflow.create_experiment(name, artifact_location=artifact_root.resolve().as_uri())
+
+
+def _client():
+    return _mlflow().MlflowClient()
+
+
+def alias_version(name: str, alias: str) -> str | None:
+    """The version an alias points to, or None when the model or alias does not exist."""
+    from mlflow.exceptions import MlflowException
+
+    try:
+        return str(_client().get_model_version_by_alias(name, alias).version)
+    except MlflowException:
+        return None
+
+
+def register(model_uri: str, name: str, tags: dict[str, str] | None = None) -> str:
+    """Register ``model_uri`` as a new version of ``name``; returns the version."""
+    mlflow = _mlflow()
+    version = mlflow.register_model(model_uri, name, tags=tags or {})
+    return str(version.version)
+
+
+def set_alias(name: str, alias: str, version: str) -> None:
+    _client().set_registered_model_alias(name, alias, version)
+
+
+def load(name: str, alias: str = "champion") -> ModelBundle:
+    """The model an alias points to, as a ModelBundle; cached per (registry, name, version)."""
+    mlflow = _mlflow()
+    version = alias_version(name, alias)
+    if version is None:
+        raise ModelError(
+            f"no model '{name}@{alias}' in the registry at {mlflow.get_tracking_uri()}: "
+            "run `python -m training.train` (or `triage demo`, which trains one)"
+        )
+    key = (mlflow.get_tracking_uri(), name, version)
+    with _lock:
+        if key not in _loaded:
+            try:
+                pipeline = mlflow.sklearn.load_model(f"models:/{name}/{version}")
+            except Exception as exc:
+                raise ModelError(f"cannot load model '{name}' version {version}: {exc}") from exc
+            _loaded[key] = ModelBundle(name=name, version=version, pipeline=pipeline)
+        return _loaded[key]

@@ -1,0 +1,81 @@
+"""Shared fixtures: settings in a temporary data dir, real stores (SQLite and PostgreSQL), a trained model."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+PG_ADMIN_URL = os.environ.get("TRIAGE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+SAMPLES = Path(__file__).parents[1] / "triage" / "demo" / "samples"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(monkeypatch, tmp_path):
+    """No TRIAGE_* from the developer's shell, no triage.toml from the working directory."""
+    for name in list(os.environ):
+        if name.startswith("TRIAGE_") and name != "TRIAGE_TEST_PG_URL":
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("TRIAGE_CONFIG_FILE", str(tmp_path / "absent.toml"))
+
+
+@pytest.fixture
+def settings(tmp_path):
+    from triage.config import load_settings
+
+    return load_settings(data_dir=tmp_path / "var")
+
+
+def _pg_admin():
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            conn.execute(sa.text("select 1"))
+    except Exception as exc:  # a missing server must fail loudly, not skip
+        pytest.fail(
+            f"PostgreSQL is not reachable at {PG_ADMIN_URL} ({exc}). Start it with "
+            "'pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start' "
+            "or point TRIAGE_TEST_PG_URL at a server where the user may create databases."
+        )
+    return engine
+
+
+@pytest.fixture
+def pg_url():
+    """A fresh PostgreSQL database for one test, dropped afterwards."""
+    import sqlalchemy as sa
+
+    admin = _pg_admin()
+    name = f"triage_test_{uuid.uuid4().hex[:12]}"
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'create database "{name}"'))
+    yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'drop database if exists "{name}" with (force)'))
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request, tmp_path):
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'store.db'}"
+    return request.getfixturevalue("pg_url")
+
+
+@pytest.fixture(scope="session")
+def trained(tmp_path_factory):
+    """A data dir whose MLflow registry holds a champion trained on the seed corpus (once per run)."""
+    from training.train import run_training
+    from triage.config import load_settings
+
+    data_dir = tmp_path_factory.mktemp("trained") / "var"
+    settings = load_settings(data_dir=data_dir)
+    result = run_training(settings, quiet=True)
+    return settings, result

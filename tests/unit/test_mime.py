@@ -1,0 +1,56 @@
+import pytest
+
+from tests.conftest import SAMPLES
+from triage.errors import QuarantinedInput
+from triage.ingest.mime import html_to_text, normalise_message_id, parse_message
+
+
+def test_parses_a_sample_with_encoded_headers():
+    msg = parse_message((SAMPLES / "06_auftragsbestaetigung_preisaenderung.eml").read_bytes())
+    assert "P00419" in msg.subject
+    assert "Preisänderung" in msg.subject
+    assert msg.date is not None and msg.date.tzinfo is not None
+    assert msg.message_id and "@" in msg.message_id
+
+
+def test_reply_carries_thread_ids():
+    first = parse_message((SAMPLES / "02_confirmation_hoses.eml").read_bytes())
+    reply = parse_message((SAMPLES / "03_re_delay_hoses.eml").read_bytes())
+    assert first.message_id in reply.in_reply_to + reply.references
+
+
+def test_wrong_charset_falls_back_rather_than_failing():
+    raw = ("From: a@b.example\r\nSubject: Lieferung\r\nContent-Type: text/plain; charset=klingon\r\n\r\n"
+           "Verz\xf6gerung um zwei Wochen\r\n").encode("latin-1")
+    msg = parse_message(raw)
+    assert "Verz" in msg.text and "zwei Wochen" in msg.text
+
+
+def test_html_only_message_is_converted_and_scripts_dropped():
+    raw = (b"From: a@b.example\r\nSubject: x\r\nContent-Type: text/html; charset=utf-8\r\n\r\n"
+           b"<html><script>alert(1)</script><p>New ETA&nbsp;<b>12.11.2026</b></p><p>Regards</p></html>")
+    msg = parse_message(raw)
+    assert "alert" not in msg.text
+    assert "New ETA 12.11.2026" in msg.text
+
+
+def test_attachment_names_are_untrusted():
+    raw = (b"From: a@b.example\r\nSubject: x\r\nMIME-Version: 1.0\r\n"
+           b"Content-Type: multipart/mixed; boundary=XX\r\n\r\n--XX\r\nContent-Type: text/plain\r\n\r\nsee file\r\n"
+           b"--XX\r\nContent-Type: application/pdf\r\nContent-Disposition: attachment; filename=\"../../etc/passwd.pdf\"\r\n"
+           b"Content-Transfer-Encoding: base64\r\n\r\nJVBERi0=\r\n--XX--\r\n")
+    msg = parse_message(raw)
+    assert [a.filename for a in msg.attachments] == ["passwd.pdf"]
+    assert msg.attachments[0].data == b"%PDF-"
+
+
+def test_empty_message_is_quarantined():
+    with pytest.raises(QuarantinedInput) as info:
+        parse_message(b"   \r\n")
+    assert info.value.reason == "empty"
+
+
+def test_message_id_normalisation():
+    assert normalise_message_id("<AbC.1@Mail.Example.COM>") == "AbC.1@mail.example.com"
+    assert normalise_message_id("") is None
+    assert html_to_text("a<br>b") == "a\nb"

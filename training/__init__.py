@@ -1,0 +1,1 @@
+"""Training: dataset building, fitting, evaluation, MLflow logging and promotion."""

@@ -1,0 +1,67 @@
+"""Approved proposals -> Odoo activities, and the writers that put them somewhere.
+
+``render(proposal, approved, ...)`` builds the ActivitySpec (the note is HTML with every
+piece of supplier text escaped, and carries ``triage-ref:<id>`` so a retried create and
+the buyer's feedback can be matched). Writers take specs: ``DryRunWriter`` records and
+prints what it would create when no Odoo is configured; the Odoo writer lives in
+``triage/odoo.py``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from triage.domain import ActivitySpec, ApprovedDecision, Proposal
+from triage.policies.gate import activity_key
+
+
+def triage_ref(key: str, decision_id: int) -> str:
+    return "t" + hashlib.sha256(f"{key}|{decision_id}".encode()).hexdigest()[:16]
+
+
+def render(proposal: Proposal, approved: ApprovedDecision, *, activity_type: str) -> ActivitySpec:
+    """The activity an approved proposal becomes. Only an ApprovedDecision is accepted."""
+    if not isinstance(approved, ApprovedDecision):  # the type says so; refuse at run time too
+        raise TypeError("only an approved decision can become an activity")
+    key = activity_key(proposal)
+    if key is None or proposal.record is None:
+        raise ValueError("an approved proposal must target a record")
+    ref = triage_ref(key, approved.decision_id)
+    paragraphs = [f"<p>{html.escape(line)}</p>" for line in proposal.note.splitlines() if line.strip()]
+    evidence = "".join(f"<blockquote>{html.escape(e)}</blockquote>" for e in proposal.evidence)
+    note = "".join(paragraphs) + evidence + f"<p><small>triage-ref:{ref}</small></p>"
+    return ActivitySpec(
+        key=key,
+        triage_ref=ref,
+        res_model=proposal.record.model,
+        res_name=proposal.record.name,
+        res_id=proposal.record.id,
+        summary=proposal.summary,
+        note_html=note,
+        deadline=proposal.deadline,
+        assignee=proposal.assignee,
+        activity_type=activity_type,
+        update=approved.decision.is_update,
+    )
+
+
+class ActivityWriter(Protocol):
+    name: str
+
+    def write(self, spec: ActivitySpec) -> int | None:
+        """Create (or update) the activity; returns its Odoo id when there is one."""
+
+
+@dataclass
+class DryRunWriter:
+    """No Odoo configured: remember what would be written (the store records it too)."""
+
+    name: str = "dry-run"
+    written: list[ActivitySpec] = field(default_factory=list)
+
+    def write(self, spec: ActivitySpec) -> int | None:
+        self.written.append(spec)
+        return None

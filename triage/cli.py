@@ -1,0 +1,277 @@
+"""The ``triage`` command. Each command builds what it needs from Settings; nothing at import."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from triage.config import load_settings
+from triage.errors import TriageError
+
+app = typer.Typer(
+    name="triage",
+    help="AI-assisted exception triage for distributors that run Odoo.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+ingest_app = typer.Typer(help="Ingest signals and run the flow on them.", no_args_is_help=True)
+db_app = typer.Typer(help="The store's schema.", no_args_is_help=True)
+app.add_typer(ingest_app, name="ingest")
+app.add_typer(db_app, name="db")
+
+out = Console(width=None if sys.stdout.isatty() else 160)
+err = Console(stderr=True)
+
+
+def _settings():
+    from triage.logs import configure_logging
+
+    settings = load_settings()
+    configure_logging(settings.log_level, settings.log_format)
+    return settings
+
+
+def _fail(message: str, code: int = 1) -> None:
+    err.print(f"[bold red]error:[/] {message}")
+    raise typer.Exit(code)
+
+
+# --- flow commands ---------------------------------------------------------------------------
+
+
+def _run_files(paths: list[Path], settings, *, progress_label: str):
+    """Ingest files, run the flow, flush the outbox; returns (results, writer, flush result)."""
+    from rich.progress import Progress
+
+    from triage import outbox, pipeline
+    from triage.ingest.files import read_file
+    from triage.services import build_services, build_writer, open_store
+    from triage.store import repository as repo
+    from triage.store import session_scope
+
+    engine = open_store(settings)
+    services = build_services(settings)
+    writer = build_writer(settings)
+    results = []
+    with Progress(console=err, transient=True, disable=not err.is_terminal) as progress:
+        task = progress.add_task(progress_label, total=len(paths))
+        for path in paths:
+            with session_scope(engine) as session:
+                results.append((path, pipeline.ingest(session, read_file(path, settings.limits), services)))
+            progress.advance(task)
+    with session_scope(engine) as session:
+        flushed = outbox.flush(
+            session, writer, kill_switch=services.policy.kill_switch,
+            case_of_decision=lambda decision_id: repo.case_of_decision(session=session, decision_id=decision_id),
+        )
+    return engine, results, writer, flushed
+
+
+def _results_table(results) -> Table:
+    table = Table(title="Signals", show_lines=False)
+    for column in ("file", "state", "category", "conf.", "prio", "action", "decision (rule)"):
+        table.add_column(column)
+    for path, r in results:
+        state = "duplicate" if r.duplicate else r.state
+        if r.reason:
+            state += f" ({r.reason})"
+        table.add_row(
+            path.name, state, r.category or "", f"{r.confidence:.2f}" if r.confidence is not None else "",
+            f"P{r.priority}" if r.priority else "", r.action or "",
+            f"{r.decision} ({r.rule})" if r.decision else "",
+        )
+    return table
+
+
+def _activities_table(writer) -> Table:
+    table = Table(title=f"Activities written by the {writer.name} writer in this run")
+    for column in ("record", "type", "summary", "deadline", "assignee", "mode"):
+        table.add_column(column)
+    for spec in getattr(writer, "written", []):
+        table.add_row(f"{spec.res_model} {spec.res_name}", spec.key.rsplit(":", 1)[-1], spec.summary,
+                      spec.deadline.isoformat(), spec.assignee or "(record's buyer)",
+                      "update" if spec.update else "create")
+    return table
+
+
+@ingest_app.command("file")
+def ingest_file(
+    paths: Annotated[list[Path], typer.Argument(help=".eml, .pdf or .json (an email row) files", exists=True,
+                                                 dir_okay=False, readable=True)],
+) -> None:
+    """Ingest .eml, .pdf or .json files, then run the flow on them."""
+    settings = _settings()
+    try:
+        _, results, writer, flushed = _run_files(list(paths), settings, progress_label="ingesting")
+    except TriageError as exc:
+        _fail(str(exc))
+    out.print(_results_table(results))
+    if getattr(writer, "written", None):
+        out.print(_activities_table(writer))
+    new = sum(1 for _, r in results if not r.duplicate)
+    out.print(f"{new} new signal(s), {len(results) - new} already stored; {flushed.sent} activity write(s), "
+              f"{flushed.retrying} retrying, {flushed.failed} failed")
+
+
+@app.command()
+def demo() -> None:
+    """The whole flow on bundled sample emails and PDFs; prints what it would write to Odoo."""
+    from importlib.resources import files
+
+    import model_registry
+
+    settings = _settings()
+    started = time.perf_counter()
+    model_registry.configure(settings.tracking_uri)
+    if model_registry.alias_version(settings.model.name, settings.model.alias) is None:
+        err.print(f"No '{settings.model.name}@{settings.model.alias}' in {settings.tracking_uri}: "
+                  "training the default model on the seed corpus ...")
+        from training.train import run_training
+
+        result = run_training(settings)
+        err.print(f"Registered version {result.version} (macro-F1 {result.metrics['macro_f1']:.3f} "
+                  "on the evaluation split).")
+    samples = sorted(p for p in Path(str(files("triage.demo") / "samples")).iterdir()
+                     if p.suffix in (".eml", ".pdf"))
+    try:
+        engine, results, writer, flushed = _run_files(samples, settings, progress_label="demo")
+    except TriageError as exc:
+        _fail(str(exc))
+    out.print(_cases_table(engine))
+    out.print(_activities_table(writer))
+    new = sum(1 for _, r in results if not r.duplicate)
+    out.print(f"{new} new signal(s), {len(results) - new} already stored; {flushed.sent} activity write(s) "
+              f"to the {writer.name} sink; data in {settings.data_dir}; {time.perf_counter() - started:.1f}s")
+
+
+def _cases_table(engine) -> Table:
+    from sqlalchemy import select
+
+    from triage.store import session_scope
+    from triage.store.tables import AssessmentRow, CaseRow, DecisionRow, ProposalRow
+
+    table = Table(title="Cases")
+    for column in ("case", "record", "category", "conf.", "prio", "proposed action", "decision (rule)"):
+        table.add_column(column)
+    with session_scope(engine) as session:
+        for case in session.scalars(select(CaseRow).order_by(CaseRow.id)):
+            latest = session.execute(
+                select(AssessmentRow, ProposalRow, DecisionRow)
+                .join(ProposalRow, ProposalRow.assessment_id == AssessmentRow.id)
+                .join(DecisionRow, DecisionRow.proposal_id == ProposalRow.id)
+                .where(AssessmentRow.case_id == case.id).order_by(AssessmentRow.id.desc()).limit(1)
+            ).first()
+            if latest is None:
+                continue
+            a, p, d = latest
+            table.add_row(str(case.id), f"{case.record_model or '-'} {case.record_name or ''}", a.category,
+                          f"{a.confidence:.2f}", f"P{a.priority}", p.action, f"{d.outcome} ({d.rule})")
+    return table
+
+
+@app.command()
+def classify(
+    input: Annotated[Path, typer.Option("--input", help="JSONL of email rows", exists=True, dir_okay=False)],
+    output: Annotated[Path, typer.Option("--output", help="JSONL of classify output rows")],
+) -> None:
+    """Classify email rows offline: category, confidence, priority and fields per row."""
+    from triage.ingest.extract import extract_fields
+    from triage.ingest.mime import parse_date
+    from triage.ingest.reply import split_reply
+    from triage.models.priority import prioritise
+    from triage.models.text import model_text
+    from triage.services import load_model
+
+    settings = _settings()
+    try:
+        model = load_model(settings)
+    except TriageError as exc:
+        _fail(str(exc))
+    lines = input.read_text(encoding="utf-8").splitlines()
+    rows, results = [], []
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            if not isinstance(row, dict) or not isinstance(row.get("subject"), str) or not isinstance(row.get("body"), str):
+                raise ValueError("an email row needs string 'subject' and 'body'")
+            rows.append((row.get("id", number), row))
+        except (json.JSONDecodeError, ValueError) as exc:
+            results.append((number, {"id": number, "error": str(exc)}))
+    started = time.perf_counter()
+    predictions = model.predict([model_text(r["subject"], r["body"]) for _, r in rows]) if rows else []
+    for (row_id, row), prediction in zip(rows, predictions, strict=True):
+        sent_at = parse_date(str(row["date"])) if row.get("date") else None
+        sent = sent_at.date() if sent_at else None
+        text = f"{row['subject']}\n{row['body']}"
+        fields = extract_fields(text, sent, prediction.category)
+        newest = f"{row['subject']}\n{split_reply(row['body']).newest}"
+        prio = prioritise(prediction.category, newest, fields, sent)
+        top = sorted(prediction.scores.items(), key=lambda kv: kv[1], reverse=True)[:3]
+        results.append((row_id, {"id": row_id, "category": prediction.category, "confidence": prediction.confidence,
+                                 "priority": prio.priority, "fields": fields.as_dict(),
+                                 "explanation": "; ".join(f"{c} {p:.2f}" for c, p in top)}))
+    with output.open("w", encoding="utf-8") as fh:
+        for _, result in results:
+            fh.write(json.dumps(result, ensure_ascii=False) + "\n")
+    errors = sum(1 for _, r in results if "error" in r)
+    err.print(f"{len(results) - errors} row(s) classified, {errors} error(s), "
+              f"{time.perf_counter() - started:.1f}s -> {output}")
+
+
+@app.command()
+def status(as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False) -> None:
+    """Counts and health: signals, quarantine, cases, decisions, outbox, feedback, model."""
+    import model_registry
+    from triage.services import open_store
+    from triage.status import status as compute
+    from triage.store import session_scope
+
+    settings = _settings()
+    engine = open_store(settings)
+    model_registry.configure(settings.tracking_uri)
+    version = model_registry.alias_version(settings.model.name, settings.model.alias)
+    with session_scope(engine) as session:
+        data = compute(session, model={"name": settings.model.name, "alias": settings.model.alias, "version": version})
+    if as_json:
+        out.print_json(json.dumps(data))
+        return
+    table = Table(title=f"triage status ({settings.data_dir})")
+    table.add_column("section")
+    table.add_column("counts")
+    for section, value in data.items():
+        if isinstance(value, dict) and all(isinstance(v, dict) for v in value.values()) and value:
+            for sub, counts in value.items():
+                table.add_row(f"{section}.{sub}", ", ".join(f"{k}={v}" for k, v in counts.items()) or "-")
+        else:
+            table.add_row(section, ", ".join(f"{k}={v}" for k, v in value.items()) or "-")
+    out.print(table)
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply the store's migrations (also done on every start)."""
+    from triage.services import open_store
+
+    settings = _settings()
+    open_store(settings)
+    out.print(f"store at {settings.store_url.split('@')[-1]} is up to date")
+
+
+def main() -> None:
+    try:
+        app()
+    except TriageError as exc:  # pragma: no cover - commands catch their own
+        err.print(f"[bold red]error:[/] {exc}")
+        sys.exit(1)
+
+

@@ -1,0 +1,198 @@
+"""One Settings object, read from ``TRIAGE_*`` environment variables and an optional ``triage.toml``.
+
+The variable names are the flat ones of ARCHITECTURE.md (``TRIAGE_IMAP_HOST``, not
+``TRIAGE_IMAP__HOST``). In code they are grouped: ``settings.imap.host`` reads
+``TRIAGE_IMAP_HOST``. ``triage.toml`` (in the working directory, or the file named by
+``TRIAGE_CONFIG_FILE``) uses the same names in lower case without the prefix::
+
+    data_dir = "/srv/triage"
+    imap_host = "mail.example.com"
+
+Environment variables win over the file. Nothing is read at import: call ``load_settings()``.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+CONFIG_FILE_ENV = "TRIAGE_CONFIG_FILE"
+
+
+class _TomlSource(PydanticBaseSettingsSource):
+    """Feeds the flat keys of ``triage.toml`` to one settings group (keys carry its prefix)."""
+
+    def __init__(self, settings_cls: type[BaseSettings], values: dict[str, Any]):
+        super().__init__(settings_cls)
+        prefix = settings_cls.model_config.get("env_prefix", "").lower().removeprefix("triage_")
+        self._values = {
+            key.removeprefix(prefix): value
+            for key, value in values.items()
+            if key.startswith(prefix) and key.removeprefix(prefix) in settings_cls.model_fields
+        }
+
+    def get_field_value(self, field, field_name):  # pragma: no cover - unused by __call__
+        return self._values.get(field_name), field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        return dict(self._values)
+
+
+class _Group(BaseSettings):
+    """A group of settings sharing an env prefix; ``_toml`` holds the parsed triage.toml."""
+
+    model_config = SettingsConfigDict(extra="ignore", env_ignore_empty=True)
+
+    @classmethod
+    def settings_customise_sources(
+        cls, settings_cls, init_settings, env_settings, dotenv_settings, file_secret_settings
+    ):
+        return (init_settings, env_settings, _TomlSource(settings_cls, _read_toml()))
+
+
+def _read_toml() -> dict[str, Any]:
+    path = Path(os.environ.get(CONFIG_FILE_ENV, "triage.toml"))
+    if not path.is_file():
+        return {}
+    with path.open("rb") as fh:
+        return {str(k).lower(): v for k, v in tomllib.load(fh).items()}
+
+
+class ImapSettings(_Group):
+    model_config = SettingsConfigDict(env_prefix="TRIAGE_IMAP_", extra="ignore", env_ignore_empty=True)
+
+    host: str | None = None
+    port: int | None = None
+    user: str | None = None
+    password: SecretStr | None = None
+    folders: str = "INBOX"
+    security: Literal["ssl", "starttls", "none"] = "ssl"
+
+    @property
+    def folder_list(self) -> list[str]:
+        return [f.strip() for f in self.folders.split(",") if f.strip()]
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.host and self.user)
+
+
+class OdooSettings(_Group):
+    model_config = SettingsConfigDict(env_prefix="TRIAGE_ODOO_", extra="ignore", env_ignore_empty=True)
+
+    url: str | None = None
+    db: str | None = None
+    user: str | None = None
+    password: SecretStr | None = None
+    activity_type: str = "mail.mail_activity_data_todo"
+    ap_user: str | None = None
+    webhook_secret: SecretStr | None = None
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.url)
+
+
+class ModelSettings(_Group):
+    model_config = SettingsConfigDict(env_prefix="TRIAGE_MODEL_", extra="ignore", env_ignore_empty=True)
+
+    name: str = "triage-classifier"
+    alias: str = "champion"
+    embedding_path: str | None = Field(
+        default=None, description="sentence-transformers model path; default: the packaged all-MiniLM-L6-v2"
+    )
+
+
+class LimitSettings(_Group):
+    model_config = SettingsConfigDict(env_prefix="TRIAGE_MAX_", extra="ignore", env_ignore_empty=True)
+
+    message_bytes: int = 25 * 1024 * 1024
+    attachment_bytes: int = 20 * 1024 * 1024
+    pdf_pages: int = 50
+    text_chars: int = 200_000
+    request_bytes: int = 30 * 1024 * 1024
+
+
+class Settings(_Group):
+    model_config = SettingsConfigDict(env_prefix="TRIAGE_", extra="ignore", env_ignore_empty=True)
+
+    data_dir: Path = Path("./var")
+    database_url: str | None = None
+    mlflow_uri: str | None = None
+    policy_file: Path | None = None
+    scheduler: Literal["inprocess", "celery", "off"] = "inprocess"
+    timezone: str = "UTC"
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    log_level: str = "INFO"
+    log_format: Literal["console", "json"] = "console"
+
+    imap: ImapSettings = Field(default_factory=ImapSettings)
+    odoo: OdooSettings = Field(default_factory=OdooSettings)
+    model: ModelSettings = Field(default_factory=ModelSettings)
+    limits: LimitSettings = Field(default_factory=LimitSettings)
+
+    @field_validator("data_dir")
+    @classmethod
+    def _absolute(cls, value: Path) -> Path:
+        return value.expanduser().resolve()
+
+    @property
+    def store_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'triage.db'}"
+
+    @property
+    def tracking_uri(self) -> str:
+        return self.mlflow_uri or f"sqlite:///{self.data_dir / 'mlflow.db'}"
+
+    @property
+    def artifact_root(self) -> Path:
+        return self.data_dir / "mlartifacts"
+
+    @property
+    def raw_dir(self) -> Path:
+        """Where the original bytes of every signal are kept (content-addressed)."""
+        return self.data_dir / "raw"
+
+    @property
+    def policy_path(self) -> Path:
+        return self.policy_file or Path(__file__).parent / "policies" / "default.yaml"
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build the settings from env and triage.toml; keyword overrides win (tests use them)."""
+    return Settings(**overrides)
+
+
+# (variable, default, meaning) for the README table and `triage status`; kept beside the fields.
+SETTINGS_DOC: list[tuple[str, str, str]] = [
+    ("TRIAGE_DATA_DIR", "./var", "where embedded state lives (made absolute at start)"),
+    ("TRIAGE_DATABASE_URL", "sqlite:///<data dir>/triage.db", "SQLAlchemy URL of the store"),
+    ("TRIAGE_MLFLOW_URI", "sqlite:///<data dir>/mlflow.db", "MLflow tracking and registry URI"),
+    ("TRIAGE_POLICY_FILE", "the packaged default.yaml", "the policy YAML"),
+    ("TRIAGE_SCHEDULER", "inprocess", "inprocess, celery or off"),
+    ("TRIAGE_TIMEZONE", "UTC", "company time zone for deadlines and working days"),
+    ("TRIAGE_LOG_LEVEL", "INFO", "log level"),
+    ("TRIAGE_LOG_FORMAT", "console", "console or json"),
+    ("TRIAGE_REDIS_URL", "redis://127.0.0.1:6379/0", "Celery broker in scale-out mode"),
+    ("TRIAGE_IMAP_HOST / _PORT / _USER / _PASSWORD", "unset", "the mailbox"),
+    ("TRIAGE_IMAP_FOLDERS", "INBOX", "comma-separated folders to poll"),
+    ("TRIAGE_IMAP_SECURITY", "ssl", "ssl, starttls or none"),
+    ("TRIAGE_ODOO_URL / _DB / _USER / _PASSWORD", "unset (dry-run sink)", "the Odoo server; password or API key"),
+    ("TRIAGE_ODOO_ACTIVITY_TYPE", "mail.mail_activity_data_todo", "XML id of the activity type"),
+    ("TRIAGE_ODOO_AP_USER", "unset", "login of the user who gets bill activities"),
+    ("TRIAGE_ODOO_WEBHOOK_SECRET", "unset", "token carried by Odoo's webhook URL"),
+    ("TRIAGE_MODEL_NAME", "triage-classifier", "registered model name served"),
+    ("TRIAGE_MODEL_ALIAS", "champion", "registry alias served"),
+    ("TRIAGE_MODEL_EMBEDDING_PATH", "packaged all-MiniLM-L6-v2", "sentence-transformers model path"),
+    ("TRIAGE_MAX_MESSAGE_BYTES", "26214400", "largest email accepted"),
+    ("TRIAGE_MAX_ATTACHMENT_BYTES", "20971520", "largest attachment or file accepted"),
+    ("TRIAGE_MAX_PDF_PAGES", "50", "most pages read from one PDF"),
+    ("TRIAGE_MAX_TEXT_CHARS", "200000", "longest text kept for a signal"),
+    ("TRIAGE_MAX_REQUEST_BYTES", "31457280", "largest HTTP request body"),
+    ("TRIAGE_CONFIG_FILE", "./triage.toml", "optional TOML file with the same names"),
+]

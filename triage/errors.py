@@ -1,0 +1,61 @@
+"""The project's own errors; adapters translate foreign ones at the boundary (``raise X from exc``).
+
+::
+
+    TriageError
+     ├── ConfigError                    a setting or file is wrong; the message says which
+     ├── SourceError                    an input could not be read
+     │    ├── SourceUnavailable         the source (mailbox, Odoo) cannot be reached: retry later
+     │    └── QuarantinedInput(reason)  this input is bad: store it quarantined, go on
+     ├── ExtractionError(fields=...)    a parser could not read what it should
+     ├── ModelError                     no model to serve, or a model that cannot load
+     ├── PolicyError                    the policy file is invalid (names the rule and problem)
+     └── WriteError(retryable=...)      a write to Odoo (or a sink) failed
+"""
+
+from __future__ import annotations
+
+
+class TriageError(Exception):
+    """Base of every error triage raises on purpose."""
+
+
+class ConfigError(TriageError):
+    pass
+
+
+class SourceError(TriageError):
+    pass
+
+
+class SourceUnavailable(SourceError):
+    pass
+
+
+class QuarantinedInput(SourceError):
+    """The input cannot be processed; ``reason`` is one of ``domain.QuarantineReason``."""
+
+    def __init__(self, reason: str, message: str):
+        super().__init__(message)
+        self.reason = reason
+        self.message = message
+
+
+class ExtractionError(TriageError):
+    def __init__(self, message: str, fields: list[str] | None = None):
+        super().__init__(message)
+        self.fields = fields or []
+
+
+class ModelError(TriageError):
+    pass
+
+
+class PolicyError(TriageError):
+    pass
+
+
+class WriteError(TriageError):
+    def __init__(self, message: str, *, retryable: bool):
+        super().__init__(message)
+        self.retryable = retryable

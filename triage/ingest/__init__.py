@@ -1,0 +1,25 @@
+"""Sources -> Signals. One module per source, one small contract:
+
+every source turns its input into an ``Intake`` (below): the ``Signal``, the original bytes
+to keep, and, when the input cannot be processed, the ``QuarantinedInput`` that says why.
+The store keeps every intake, quarantined or not, so nothing is silently lost.
+
+Sources: ``files`` (``.eml``, ``.pdf``, ``.json`` files and API bodies). Parsers they use:
+``mime`` (message -> text + attachments), ``pdf`` (pdfplumber), ``reply`` (newest message),
+``extract`` (fields).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from triage.domain import Signal
+from triage.errors import QuarantinedInput
+
+
+@dataclass
+class Intake:
+    signal: Signal
+    raw: bytes
+    raw_name: str
+    quarantine: QuarantinedInput | None = None

@@ -1,0 +1,275 @@
+"""Fields from a supplier's text: PO refs, invoice refs, the new date, amounts, tracking, SKUs.
+
+Pure functions over text (subject and body including quoted history, per the labelling
+rules). Labels in en, de, fr, es, nl, it and pt; number formats ``1.234,56``, ``1,234.56``,
+``1 234,56``; dates as ISO, ``dd.mm.yyyy``, written months in seven languages and calendar
+weeks (resolved to their ISO Monday).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from triage.domain import Fields, Money
+
+# --- PO references ---------------------------------------------------------------------------
+
+_ODOO_PO = re.compile(r"(?<![A-Za-z0-9/-])(P\d{5})(?![\w/-])")
+_DASHED_PO = re.compile(r"(?<![\w/-])(PO-\d{4}-\d{3,6})(?![\w-])", re.I)
+_PO_LABEL = re.compile(
+    r"(?:\bP\.?O\.?|\bpurchase order|\byour order|\bour PO|\bIhre[rn]? Bestellung|\bBestell(?:ung|nummer|-Nr\.?)"
+    r"|\bvotre commande|\bbon de commande|\bsu pedido|\bnuestro pedido|\borden de compra|\buw bestelling"
+    r"|\binkooporder|\bbestelnummer|\bvostro ordine|\bordine d'acquisto|\bordine n|\bseu pedido"
+    r"|\bpedido de compra|\bencomenda)"
+    r"\s*(?:n[or]?\.?|nr\.?|no\.?|n°|nº|num(?:ber|ero|éro)?|#|:)?\s*[:#]?\s*"
+    r"([A-Z]{0,4}-?\d[\w/-]{3,})",
+    re.I,
+)
+
+
+def po_refs(text: str) -> list[str]:
+    found: list[str] = []
+    for pattern in (_ODOO_PO, _DASHED_PO):
+        found += [m.group(1) for m in pattern.finditer(text)]
+    for m in _PO_LABEL.finditer(text):
+        ref = m.group(1).rstrip(".,;:-/")
+        if _ODOO_PO.fullmatch(ref) or _DASHED_PO.fullmatch(ref) or re.fullmatch(r"\d{5,10}", ref):
+            found.append(ref)
+    return _unique(found)
+
+
+# --- invoice references ----------------------------------------------------------------------
+
+_INVOICE_LABEL = re.compile(
+    r"(?<![\w/-])(?:invoices?|inv\.?|\bcredit[ -]note|\bdebit[ -]note|\bpro[ -]?forma(?: invoice)?"
+    r"|\bcommercial invoice|\bRechnung(?:snummer|s-Nr\.?)?|\bGutschrift(?:snummer)?|\bLastschrift"
+    r"|\bfactures?|\bavoir|\bfacturas?|\bnota de cr[ée]dito|\bnota de d[ée]bito|\bfactuur(?:nummer)?"
+    r"|\bcreditnota|\bfattura|\bnota di credito|\bfatura|\bnota fiscal)"
+    r"\s*(?:n[or]?\.?|nr\.?|no\.?|n°|nº|num(?:ber|ero|éro)?|#)?\s*[:#]?\s*"
+    r"([A-Z]{0,5}[-/]?\d[\w/.-]{2,}\w|\d{4,})",
+    re.I,
+)
+_INVOICE_SHAPE = re.compile(r"(?<![\w/-])((?:[A-Z]{2,5}-)?(?:INV|RE|CN|GS|FA|FC|NC)[-/]\d{2,4}[-/]\d{2,6}(?:[-/]\d+)?)(?![\w-])")
+
+
+def invoice_refs(text: str) -> list[str]:
+    found = [m.group(1).rstrip(".,;:-/") for m in _INVOICE_LABEL.finditer(text)]
+    found += [m.group(1) for m in _INVOICE_SHAPE.finditer(text)]
+    pos = set(po_refs(text))
+    return _unique(f for f in found if f not in pos and not re.fullmatch(r"(19|20)\d\d", f))
+
+
+# --- amounts ---------------------------------------------------------------------------------
+
+_SYMBOLS = {"€": "EUR", "$": "USD", "US$": "USD", "£": "GBP", "¥": "JPY", "CHF": "CHF", "Fr.": "CHF"}
+_CODES = "EUR|USD|GBP|CHF|PLN|CZK|SEK|DKK|NOK|HUF|RON|JPY|CNY|RMB|CAD|AUD|TRY|INR"
+_NUMBER = r"\d{1,3}(?:[.,\u00a0 ’']\d{3})+(?:[.,]\d{1,2})?|\d+(?:[.,]\d{1,2})?"
+_CURRENCY = rf"(?:{_CODES}|US\$|€|\$|£|¥|CHF)"
+_AMOUNT_BEFORE = re.compile(rf"(?<![\w.])({_CURRENCY})\s?(-?)({_NUMBER})(?![\d%]|\s?%)")
+_AMOUNT_AFTER = re.compile(rf"(?<![\w.,])(-?)({_NUMBER})\s?({_CURRENCY})(?![A-Za-z])")
+
+
+def parse_number(token: str) -> float | None:
+    """``1.234,56`` / ``1,234.56`` / ``1 234,56`` / ``12,5`` -> float.
+
+    A lone separator followed by exactly three digits after at most three digits (``1,500``,
+    ``1.500``) is read as a thousands separator: money is rarely written to three decimals.
+    """
+    t = re.sub(r"[\u00a0 ’']", "", token)
+    if "," in t and "." in t:
+        decimal = "," if t.rfind(",") > t.rfind(".") else "."
+        t = t.replace("." if decimal == "," else ",", "").replace(decimal, ".")
+    else:
+        sep = "," if "," in t else "." if "." in t else None
+        if sep:
+            parts = t.split(sep)
+            head, tail = parts[0], parts[-1]
+            if len(parts) > 2 or (len(tail) == 3 and 1 <= len(head) <= 3 and head != "0"):
+                t = t.replace(sep, "")
+            else:
+                t = t.replace(sep, ".")
+    try:
+        return float(t)
+    except ValueError:
+        return None
+
+
+def amounts(text: str) -> list[Money]:
+    found: list[tuple[int, Money]] = []
+    for m in _AMOUNT_BEFORE.finditer(text):
+        value = parse_number(m.group(3))
+        if value is not None:
+            found.append((m.start(), Money(-value if m.group(2) else value, _currency(m.group(1)))))
+    for m in _AMOUNT_AFTER.finditer(text):
+        value = parse_number(m.group(2))
+        if value is not None:
+            found.append((m.start(), Money(-value if m.group(1) else value, _currency(m.group(3)))))
+    found.sort(key=lambda item: item[0])
+    return _unique(money for _, money in found)
+
+
+def _currency(token: str) -> str:
+    token = token.strip()
+    return "CNY" if token == "RMB" else _SYMBOLS.get(token, token.upper())
+
+
+# --- tracking numbers ------------------------------------------------------------------------
+
+_TRACKING_SHAPES = [
+    re.compile(r"\b(1Z[0-9A-Z]{16})\b"),
+    re.compile(r"\b([A-Z]{3}U\s?\d{7})\b"),  # ISO 6346 container
+]
+_TRACKING_LABEL = re.compile(
+    r"(?:\bAWB|\bair ?waybill|\btracking(?: number| no\.?| id| code)?|\btrack(?:ing)? ?& ?trace|\bB/L|\bbill of lading"
+    r"|\bHBL|\bMBL|\bCMR|\bSendungs(?:nummer|-Nr\.?)|\bSendungsverfolgung|\bnum[ée]ro de suivi|\bsuivi"
+    r"|\bn[úu]mero de seguimiento|\bseguimiento|\bvolgnummer|\bzendingnummer|\btracciamento|\bnumero di spedizione"
+    r"|\brastreamento|\bc[óo]digo de rastreio|\bLetter of carriage|\bconsignment(?: no\.?| number)?)"
+    r"\s*(?:n[or]?\.?|no\.?|nr\.?|n°|number|#)?\s*[:#]?\s*([A-Z]{0,4}[0-9][0-9A-Z -]{6,28}[0-9A-Z])",
+    re.I,
+)
+
+
+def tracking_numbers(text: str) -> list[str]:
+    found: list[str] = []
+    for pattern in _TRACKING_SHAPES:
+        found += [m.group(1) for m in pattern.finditer(text)]
+    for m in _TRACKING_LABEL.finditer(text):
+        token = re.split(r"\s{2,}|\s(?=[a-z])", m.group(1).strip())[0].strip(" -")
+        if sum(c.isdigit() for c in token) >= 6:
+            found.append(token)
+    return _unique(found)
+
+
+# --- SKUs ------------------------------------------------------------------------------------
+
+_SKU_LABEL = re.compile(
+    r"(?:\bSKU|\bArt(?:ikel)?\.?-?\s?Nr\.?|\bArtikel(?:nummer)?|\bitem(?: no\.?| code| number)?|\bpart(?: no\.?| number)"
+    r"|\bP/N|\bmaterial(?: no\.?)?|\br[ée]f(?:[ée]rence)?\.?|\bc[óo]digo|\bcodice(?: articolo)?|\bartikelnummer"
+    r"|\barticle(?: no\.?)?|\bart\.)"
+    r"\s*(?:no\.?|nr\.?|n°|#)?\s*[:#]?\s*([A-Z0-9][A-Z0-9./-]{2,}[A-Z0-9])",
+    re.I,
+)
+_SKU_SHAPE = re.compile(r"(?<![\w/-])([A-Z]{2,5}-[A-Z0-9]+(?:[-./][A-Z0-9]+)*)(?![\w/-])")
+_NOT_SKU = re.compile(r"^(DIN|ISO|EN|ASTM|IEC|UN|PO|INV|RE|CN|GS|FA|FC|NC|VAT|IBAN|BIC|SO|AB|LS|ALB|DN|CW|KW)(-|$)", re.I)
+
+
+def sku_refs(text: str) -> list[str]:
+    labelled = [m.group(1).rstrip(".") for m in _SKU_LABEL.finditer(text)]
+    shaped = [m.group(1) for m in _SKU_SHAPE.finditer(text) if not re.fullmatch(r"[\d.,/-]+", m.group(1))]
+    taken = set(po_refs(text)) | set(invoice_refs(text)) | set(tracking_numbers(text))
+    return _unique(
+        f for f in labelled + shaped if f not in taken and not _NOT_SKU.match(f) and any(c.isdigit() for c in f)
+    )
+
+
+# --- dates -----------------------------------------------------------------------------------
+
+_MONTHS = {
+    1: "january jan januar janvier enero januari gennaio janeiro jän",
+    2: "february feb februar février fevrier febrero februari febbraio fevereiro",
+    3: "march mar märz maerz mars marzo maart março",
+    4: "april apr avril abril aprile",
+    5: "may mai mayo mei maggio maio",
+    6: "june jun juni juin junio giugno junho",
+    7: "july jul juli juillet julio luglio julho",
+    8: "august aug août aout agosto augustus",
+    9: "september sep sept septembre septiembre settembre setembro",
+    10: "october oct oktober octobre octubre ottobre outubro okt",
+    11: "november nov novembre noviembre novembro",
+    12: "december dec dezember décembre decembre diciembre dicembre dezembro dez",
+}
+_MONTH_OF = {name: num for num, names in _MONTHS.items() for name in names.split()}
+_MONTH_RE = "|".join(sorted(map(re.escape, _MONTH_OF), key=len, reverse=True))
+
+_ISO_DATE = re.compile(r"\b(20\d\d)-(\d\d)-(\d\d)\b")
+_NUMERIC_DATE = re.compile(r"\b(\d{1,2})[./](\d{1,2})[./](20\d\d|\d\d)\b")
+_DAY_MONTH = re.compile(rf"\b(\d{{1,2}})(?:\.|st|nd|rd|th|er|º)?\s*(?:de\s+)?({_MONTH_RE})\.?(?:\s+(?:de\s+)?(20\d\d))?\b", re.I)
+_MONTH_DAY = re.compile(rf"\b({_MONTH_RE})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?(?:,?\s+(20\d\d))?\b", re.I)
+_WEEK = re.compile(
+    r"\b(?:KW|CW|WK|week|calendar week|Kalenderwoche|semaine|semana|settimana|semana|wk\.?)\s*(\d{1,2})(?:[/ ](20\d\d))?\b",
+    re.I,
+)
+_QUOTE_HEADER = re.compile(
+    r"^(?:>?\s*)(?:(?:on|am|le|el|op|il|em)\b.{0,200}(?:wrote|schrieb|a écrit|escribió|schreef|ha scritto|escreveu).*"
+    r"|(?:sent|date|datum|gesendet|envoyé|enviado|verzonden|inviato|data)\s*:.*)$",
+    re.I | re.M,
+)
+
+# Categories whose emails are about when goods arrive; for the others new_date stays empty.
+DATED_CATEGORIES = {"delivery_delay", "partial_shipment", "order_confirmation", "shipping_notice"}
+
+
+def _safe_date(year: int, month: int, day: int) -> dt.date | None:
+    try:
+        return dt.date(year, month, day)
+    except ValueError:
+        return None
+
+
+def dates(text: str, sent: dt.date | None) -> list[dt.date]:
+    """Every date the text mentions (quote headers excluded), resolved against the send date."""
+    text = _QUOTE_HEADER.sub(" ", text)
+    ref = sent or dt.date.today()
+    found: list[dt.date] = []
+
+    def add(year: int | None, month: int, day: int) -> None:
+        if year is not None and year < 100:
+            year += 2000
+        d = _safe_date(year or ref.year, month, day)
+        if d and year is None and sent and d < sent - dt.timedelta(days=7):
+            d = _safe_date(ref.year + 1, month, day)  # a yearless date before the email rolls over
+        if d:
+            found.append(d)
+
+    for m in _ISO_DATE.finditer(text):
+        add(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+    for m in _NUMERIC_DATE.finditer(text):
+        add(int(m.group(3)), int(m.group(2)), int(m.group(1)))
+    for m in _DAY_MONTH.finditer(text):
+        add(int(m.group(3)) if m.group(3) else None, _MONTH_OF[m.group(2).lower()], int(m.group(1)))
+    for m in _MONTH_DAY.finditer(text):
+        add(int(m.group(3)) if m.group(3) else None, _MONTH_OF[m.group(1).lower()], int(m.group(2)))
+    for m in _WEEK.finditer(text):
+        week = int(m.group(1))
+        year = int(m.group(2)) if m.group(2) else ref.year
+        if 1 <= week <= 53:
+            try:
+                monday = dt.date.fromisocalendar(year, week, 1)
+            except ValueError:
+                continue
+            if not m.group(2) and sent and monday < sent - dt.timedelta(days=7):
+                monday = dt.date.fromisocalendar(year + 1, week, 1)
+            found.append(monday)
+    return found
+
+
+def new_date(text: str, sent: dt.date | None) -> dt.date | None:
+    """The latest date on or after the email's date (arrival, dispatch or availability)."""
+    candidates = [d for d in dates(text, sent) if sent is None or d >= sent]
+    return max(candidates) if candidates else None
+
+
+# --- all fields ------------------------------------------------------------------------------
+
+
+def extract_fields(text: str, sent: dt.date | None, category: str | None = None) -> Fields:
+    """All fields of one signal's text; ``category`` (when known) gates the new date."""
+    return Fields(
+        po_refs=po_refs(text),
+        invoice_refs=invoice_refs(text),
+        new_date=new_date(text, sent) if category is None or category in DATED_CATEGORIES else None,
+        amounts=amounts(text),
+        tracking_numbers=tracking_numbers(text),
+        sku_refs=sku_refs(text),
+    )
+
+
+def _unique(items) -> list:
+    seen: set = set()
+    out = []
+    for item in items:
+        if item not in seen:
+            seen.add(item)
+            out.append(item)
+    return out

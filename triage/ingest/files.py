@@ -1,0 +1,110 @@
+"""Files and request bodies -> Intakes: ``.eml`` messages, ``.pdf`` documents, ``.json`` email rows."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+from triage.config import LimitSettings
+from triage.domain import QuarantineReason, Signal, Source
+from triage.errors import QuarantinedInput
+from triage.ingest import Intake
+from triage.ingest.mime import normalise_message_id, parse_date, parse_message
+from triage.ingest.pdf import read_pdf
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def email_key(message_id: str | None, raw: bytes) -> str:
+    """Mail identity: the normalised Message-ID plus the SHA-256 of the raw message."""
+    return f"email:{(message_id or '-')[:300]}:{_sha(raw)}"
+
+
+def from_eml(raw: bytes, name: str, limits: LimitSettings) -> Intake:
+    signal = Signal(key=email_key(None, raw), source=Source.EMAIL, received_at=_now())
+    if len(raw) > limits.message_bytes:
+        return Intake(signal, raw, name, QuarantinedInput(
+            QuarantineReason.OVERSIZED, f"message is {len(raw)} bytes; the limit is {limits.message_bytes}"))
+    try:
+        msg = parse_message(raw)
+    except QuarantinedInput as exc:
+        return Intake(signal, raw, name, exc)
+    signal.key = email_key(msg.message_id, raw)
+    signal.subject = msg.subject
+    signal.sender = msg.sender
+    signal.sent_at = msg.date
+    signal.message_id = msg.message_id
+    signal.thread_ids = msg.references + [i for i in msg.in_reply_to if i not in msg.references]
+    signal.text = msg.text[: limits.text_chars]
+    signal.attachments = [a.describe() for a in msg.attachments]
+    signal.meta = {"to": msg.to, "defects": msg.defects}
+    if not msg.text.strip() and not msg.subject:
+        return Intake(signal, raw, name, QuarantinedInput(QuarantineReason.EMPTY, "the message has no text"))
+    return Intake(signal, raw, name)
+
+
+def from_pdf(raw: bytes, name: str, limits: LimitSettings) -> Intake:
+    signal = Signal(key=f"document:{_sha(raw)}", source=Source.DOCUMENT, received_at=_now(), subject=name)
+    if len(raw) > limits.attachment_bytes:
+        return Intake(signal, raw, name, QuarantinedInput(
+            QuarantineReason.OVERSIZED, f"file is {len(raw)} bytes; the limit is {limits.attachment_bytes}"))
+    try:
+        pdf = read_pdf(raw, max_pages=limits.pdf_pages)
+    except QuarantinedInput as exc:
+        return Intake(signal, raw, name, exc)
+    signal.text = pdf.text[: limits.text_chars]
+    signal.doc_type = pdf.doc_type
+    signal.meta = {"pages": pdf.pages}
+    return Intake(signal, raw, name)
+
+
+def from_email_row(row: dict[str, Any], raw: bytes, name: str, source: Source = Source.API) -> Intake:
+    """An email row (``{"subject", "body", "from", "date", ...}``) as posted to the API."""
+    canonical = json.dumps(row, sort_keys=True, ensure_ascii=False).encode()
+    signal = Signal(key=f"{source.value}:{_sha(canonical)}", source=source, received_at=_now())
+    missing = [k for k in ("subject", "body") if not isinstance(row.get(k), str)]
+    if missing:
+        return Intake(signal, raw, name, QuarantinedInput(
+            QuarantineReason.INVALID_JSON, f"email row lacks string field(s): {', '.join(missing)}"))
+    signal.subject = " ".join(row["subject"].split())
+    signal.text = row["body"]
+    signal.sender = str(row.get("from") or "")
+    signal.sent_at = parse_date(str(row["date"])) if row.get("date") else None
+    signal.message_id = normalise_message_id(row.get("message_id"))
+    signal.meta = {"row_id": row.get("id"), "to": row.get("to")}
+    return Intake(signal, raw, name)
+
+
+def from_json(raw: bytes, name: str, limits: LimitSettings) -> Intake:
+    signal = Signal(key=f"api:{_sha(raw)}", source=Source.API, received_at=_now())
+    try:
+        row = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        return Intake(signal, raw, name, QuarantinedInput(QuarantineReason.INVALID_JSON, f"not valid JSON: {exc}"))
+    if not isinstance(row, dict):
+        return Intake(signal, raw, name, QuarantinedInput(
+            QuarantineReason.INVALID_JSON, "expected one JSON object (an email row)"))
+    return from_email_row(row, raw, name)
+
+
+READERS = {".eml": from_eml, ".pdf": from_pdf, ".json": from_json}
+
+
+def read_file(path: Path, limits: LimitSettings) -> Intake:
+    """An Intake for one file; the suffix decides the reader."""
+    raw = path.read_bytes()
+    reader = READERS.get(path.suffix.lower())
+    if reader is None:
+        signal = Signal(key=f"document:{_sha(raw)}", source=Source.DOCUMENT, received_at=_now(), subject=path.name)
+        return Intake(signal, raw, path.name, QuarantinedInput(
+            QuarantineReason.UNSUPPORTED_TYPE, f"unsupported file type {path.suffix!r}: expected .eml, .pdf or .json"))
+    return reader(raw, path.name, limits)

@@ -1,0 +1,1 @@
+"""Local models: embeddings, the category classifier, priority. Pure functions over text."""

@@ -1,0 +1,81 @@
+"""The category classifier: sentence embeddings + character n-grams -> calibrated logistic regression.
+
+The embedding model is English-only; character n-grams carry what survives in other
+languages (stems, numbers, codes). Probabilities are calibrated with sigmoid calibration
+in cross-validation. The whole thing is one scikit-learn Pipeline over raw texts, so MLflow
+logs and serves it as one model.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import FeatureUnion, Pipeline
+
+from triage.models.embeddings import PACKAGED, embed
+
+
+class TextColumn(BaseEstimator, TransformerMixin):
+    """Accepts a list of texts, a Series or a one-column DataFrame (as MLflow serves it)."""
+
+    def fit(self, texts, y=None):
+        return self
+
+    def transform(self, texts) -> list[str]:
+        if hasattr(texts, "iloc") and getattr(texts, "ndim", 1) == 2:
+            texts = texts.iloc[:, 0]
+        return ["" if t is None else str(t) for t in texts]
+
+
+class EmbeddingFeatures(BaseEstimator, TransformerMixin):
+    """Texts -> sentence embeddings. Stateless: the encoder is loaded by path, not pickled."""
+
+    def __init__(self, model_path: str = PACKAGED):
+        self.model_path = model_path
+
+    def fit(self, texts, y=None):
+        return self
+
+    def transform(self, texts) -> np.ndarray:
+        return _cached_embed(list(texts), self.model_path)
+
+    def get_feature_names_out(self, input_features=None):
+        return np.array([f"emb{i}" for i in range(384)], dtype=object)
+
+
+_CACHE: dict[tuple[str, str], np.ndarray] = {}
+_CACHE_LIMIT = 20_000
+
+
+def _cached_embed(texts: list[str], model_path: str) -> np.ndarray:
+    """Embeddings with a per-process cache: calibration's folds see the same texts again."""
+    keys = [(model_path, hashlib.sha1(t.encode()).hexdigest()) for t in texts]
+    missing = [i for i, k in enumerate(keys) if k not in _CACHE]
+    if missing:
+        vectors = embed([texts[i] for i in missing], None if model_path == PACKAGED else model_path)
+        if len(_CACHE) + len(missing) > _CACHE_LIMIT:
+            _CACHE.clear()
+        for i, vec in zip(missing, vectors, strict=True):
+            _CACHE[keys[i]] = vec
+    return np.vstack([_CACHE[k] for k in keys]) if keys else np.zeros((0, 384), dtype=np.float32)
+
+
+def build_classifier(*, c: float = 4.0, embedding_weight: float = 1.0, embedding_path: str = PACKAGED, seed: int = 7) -> Pipeline:
+    features = FeatureUnion(
+        [
+            ("embedding", EmbeddingFeatures(embedding_path)),
+            (
+                "chars",
+                TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), min_df=2, sublinear_tf=True, max_features=60000),
+            ),
+        ],
+        transformer_weights={"embedding": embedding_weight, "chars": 1.0},
+    )
+    logreg = LogisticRegression(C=c, max_iter=3000, class_weight="balanced", random_state=seed)
+    calibrated = CalibratedClassifierCV(logreg, method="sigmoid", cv=3)
+    return Pipeline([("text", TextColumn()), ("features", features), ("classify", calibrated)])

@@ -1,0 +1,193 @@
+"""Runs the stages for one signal; the only place that knows their order.
+
+    intake -> stored Signal -> fields -> Assessment -> Case -> Proposal -> Decision -> outbox
+
+Each stage is a pure function elsewhere (extract, models, proposals, policies.gate,
+activities.render); this module reads and writes the store around them. A signal that
+fails in any stage is quarantined with its reason and the loop goes on.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+from dataclasses import dataclass, field
+
+from sqlalchemy.orm import Session
+
+from triage import outbox
+from triage.activities import render
+from triage.domain import (
+    ApprovedDecision,
+    Assessment,
+    Outcome,
+    QuarantineReason,
+    RecordRef,
+    SignalState,
+    Source,
+)
+from triage.errors import TriageError
+from triage.ingest import Intake
+from triage.ingest.extract import extract_fields
+from triage.ingest.reply import split_reply
+from triage.models.priority import prioritise
+from triage.models.text import model_text
+from triage.policies.gate import GateContext, decide
+from triage.proposals import propose
+from triage.services import Services
+from triage.store import repository as repo
+from triage.store.tables import AssessmentRow, DecisionRow, ProposalRow, SignalRow
+
+log = logging.getLogger(__name__)
+
+# Documents are assessed by their type until the documents issue trains a model for them.
+_DOC_CATEGORY = {
+    "credit_note": "invoice_discrepancy",
+    "invoice": "other",
+    "order_confirmation": "order_confirmation",
+    "delivery_note": "shipping_notice",
+    "other": "other",
+}
+
+
+@dataclass
+class FlowResult:
+    """What happened to one signal (for the CLI and API)."""
+
+    signal_id: int
+    duplicate: bool
+    state: str
+    case_id: int | None = None
+    category: str | None = None
+    confidence: float | None = None
+    priority: int | None = None
+    action: str | None = None
+    decision: str | None = None
+    rule: str | None = None
+    reason: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def _supplier(sender: str) -> str | None:
+    match = re.search(r"@([\w.-]+)", sender or "")
+    return match.group(1).lower() if match else (sender.strip() or None)
+
+
+def assess(signal: SignalRow, services: Services) -> tuple[Assessment, str]:
+    """Category and confidence from the model (or the document type), plus the newest text."""
+    if signal.source == Source.DOCUMENT.value:
+        category = _DOC_CATEGORY.get(signal.doc_type or "other", "other")
+        assessment = Assessment(category=category, confidence=0.9, priority=4, priority_score=0.0,
+                                model_name="document-type", model_version="rules-1",
+                                explanation=f"document type {signal.doc_type}")
+        return assessment, signal.text
+    newest = split_reply(signal.text).newest
+    prediction = services.model.predict([model_text(signal.subject, signal.text)])[0]
+    top = sorted(prediction.scores.items(), key=lambda kv: kv[1], reverse=True)[:3]
+    assessment = Assessment(
+        category=prediction.category, confidence=prediction.confidence, priority=4, priority_score=0.0,
+        model_name=services.model.name, model_version=services.model.version, scores=prediction.scores,
+        explanation="; ".join(f"{c} {p:.2f}" for c, p in top),
+    )
+    return assessment, newest
+
+
+def _join_case(session: Session, signal: SignalRow, category: str, record: RecordRef | None):
+    case = repo.thread_case(session=session, thread_ids=list(signal.thread_ids or []))
+    if case is None and record is not None:
+        key = f"record:{record.model}:{record.name}:{category}"
+        case = repo.case_by_key(session=session, key=key) or repo.create_case(
+            session=session, key=key, exception_type=category, category=category, record=record)
+    if case is None:
+        case = repo.create_case(session=session, key=f"signal:{signal.key}", exception_type=category,
+                                category=category, record=None)
+    case.exception_type = case.category = category
+    case.updated_at = repo.now()
+    return case
+
+
+def process(session: Session, signal: SignalRow, services: Services, *, now: dt.datetime | None = None) -> FlowResult:
+    """Run the flow on one stored, received signal. The caller commits."""
+    now = now or repo.now()
+    result = FlowResult(signal_id=signal.id, duplicate=False, state=signal.state)
+    assessment, newest = assess(signal, services)
+    sent = (signal.sent_at or signal.received_at).date()
+    full_text = f"{signal.subject}\n{signal.text}"
+    fields = extract_fields(full_text, sent, assessment.category)
+    prio = prioritise(assessment.category, f"{signal.subject}\n{newest}", fields, sent)
+    assessment.priority, assessment.priority_score = prio.priority, prio.score
+    signal.fields = fields.as_dict()
+
+    supplier = _supplier(signal.sender)
+    proposal = propose(
+        case_key="", assessment=assessment, fields=fields, newest_text=newest, subject=signal.subject,
+        supplier=supplier, now=now, timezone=services.settings.timezone, ap_user=services.settings.odoo.ap_user,
+    )
+    case = _join_case(session, signal, assessment.category, proposal.record)
+    if proposal.record is None and case.record_model:  # a thread reply inherits the case's record
+        proposal.record = RecordRef(case.record_model, case.record_name, case.record_id)
+    proposal.case_key = case.key
+    signal.case_id = case.id
+
+    assessment_row = AssessmentRow(
+        case_id=case.id, signal_id=signal.id, category=assessment.category, confidence=assessment.confidence,
+        priority=assessment.priority, priority_score=assessment.priority_score, model_name=assessment.model_name,
+        model_version=assessment.model_version, scores=assessment.scores,
+        findings=[vars(f) for f in assessment.findings], explanation=assessment.explanation,
+    )
+    session.add(assessment_row)
+    session.flush()
+    proposal_row = ProposalRow(
+        case_id=case.id, assessment_id=assessment_row.id, action=proposal.action.value,
+        exception_type=proposal.exception_type,
+        record_model=proposal.record.model if proposal.record else None,
+        record_name=proposal.record.name if proposal.record else None,
+        record_id=proposal.record.id if proposal.record else None,
+        assignee=proposal.assignee, deadline=proposal.deadline.isoformat(), summary=proposal.summary,
+        note=proposal.note, evidence=proposal.evidence,
+    )
+    session.add(proposal_row)
+    session.flush()
+
+    context = GateContext(open_activity_keys=repo.open_activity_keys(session=session), supplier_domain=supplier)
+    decision = decide(proposal, services.policy, context)
+    decision_row = DecisionRow(
+        proposal_id=proposal_row.id, outcome=decision.outcome.value, rule=decision.rule,
+        trace=[r.as_dict() for r in decision.trace], policy_hash=decision.policy_hash,
+        model_version=f"{assessment.model_name}:{assessment.model_version}", is_update=decision.is_update,
+    )
+    session.add(decision_row)
+    session.flush()
+    repo.audit(session, "decision", "decision", decision_row.id, outcome=decision.outcome.value,
+               rule=decision.rule, trace=decision_row.trace, policy_hash=decision.policy_hash,
+               model_version=decision_row.model_version, signal_id=signal.id, case_id=case.id)
+    if decision.outcome is Outcome.APPROVE:
+        approved = ApprovedDecision(decision=decision, decision_id=decision_row.id)
+        spec = render(proposal, approved, activity_type=services.settings.odoo.activity_type)
+        outbox.enqueue(session, approved, spec)
+
+    signal.state, signal.processed_at = SignalState.PROCESSED.value, now
+    result.state = signal.state
+    result.case_id, result.category, result.confidence = case.id, assessment.category, assessment.confidence
+    result.priority, result.action = assessment.priority, proposal.action.value
+    result.decision, result.rule = decision.outcome.value, decision.rule
+    return result
+
+
+def ingest(session: Session, intake: Intake, services: Services) -> FlowResult:
+    """Store an intake (once) and run the flow on it; a failure quarantines it, never loses it."""
+    row, duplicate = repo.store_intake(session=session, intake=intake, raw_dir=services.settings.raw_dir)
+    if duplicate or row.state != SignalState.RECEIVED.value:
+        return FlowResult(signal_id=row.id, duplicate=duplicate, state=row.state, reason=row.quarantine_reason)
+    savepoint = session.begin_nested()
+    try:
+        result = process(session, row, services)
+        savepoint.commit()
+        return result
+    except (TriageError, ValueError, KeyError, TypeError) as exc:
+        savepoint.rollback()
+        log.exception("processing signal %s failed", row.id)
+        repo.quarantine(session=session, row=row, reason=QuarantineReason.PROCESSING_ERROR.value,
+                        error=f"{type(exc).__name__}: {exc}")
+        return FlowResult(signal_id=row.id, duplicate=False, state=row.state, reason=row.quarantine_reason)

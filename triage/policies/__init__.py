@@ -1,0 +1,1 @@
+"""The policy gate: a YAML policy and ``decide(proposal, context) -> Decision``."""

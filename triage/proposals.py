@@ -1,0 +1,139 @@
+"""The action catalog: a case's assessment -> the proposed action for a person.
+
+Pure: takes the assessment, the fields and the case's record; returns a Proposal with
+its target record, assignee, deadline (in working days, in the company's time zone),
+summary, note and the evidence behind it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from triage.cues import BANK_CHANGE, DUPLICATE
+from triage.domain import Action, Assessment, Fields, Proposal, RecordRef
+
+_BY_CATEGORY = {
+    "delivery_delay": Action.REVIEW_NEW_DATE,
+    "partial_shipment": Action.DECIDE_BACKORDER,
+    "price_change": Action.REVIEW_PRICE_CHANGE,
+    "invoice_discrepancy": Action.REVIEW_BILL_MISMATCH,
+    "order_confirmation": Action.NONE,
+    "cancellation": Action.FIND_ALTERNATIVE_SOURCE,
+    "quality_issue": Action.OPEN_QUALITY_CLAIM,
+    "payment_reminder": Action.CHECK_PAYMENT_STATUS,
+    "shipping_notice": Action.NONE,
+    "other": Action.NONE,
+}
+
+_SUMMARIES = {
+    Action.CHASE_SUPPLIER: "Chase supplier for a date",
+    Action.REVIEW_NEW_DATE: "Review new delivery date",
+    Action.DECIDE_BACKORDER: "Decide on backorder",
+    Action.REVIEW_PRICE_CHANGE: "Review price change",
+    Action.REVIEW_BILL_MISMATCH: "Review bill mismatch (hold payment)",
+    Action.CHECK_DUPLICATE_BILL: "Check duplicate bill",
+    Action.OPEN_QUALITY_CLAIM: "Open quality claim",
+    Action.FIND_ALTERNATIVE_SOURCE: "Find alternative source",
+    Action.CHECK_PAYMENT_STATUS: "Check payment status",
+    Action.VERIFY_BANK_DETAILS: "Verify new bank details by phone",
+    Action.NONE: "No action",
+}
+
+# Working days to the deadline per priority: P1 today, P2 next working day, P3 this week, P4 next week.
+_LEAD_DAYS = {1: 0, 2: 1, 3: 3, 4: 5}
+
+
+def choose_action(category: str, text: str, fields: Fields) -> Action:
+    if category == "other" and BANK_CHANGE.search(text):
+        return Action.VERIFY_BANK_DETAILS
+    if category == "invoice_discrepancy" and DUPLICATE.search(text):
+        return Action.CHECK_DUPLICATE_BILL
+    if category == "delivery_delay" and fields.new_date is None:
+        return Action.CHASE_SUPPLIER
+    return _BY_CATEGORY.get(category, Action.NONE)
+
+
+def target_record(category: str, action: Action, fields: Fields, supplier: str | None) -> RecordRef | None:
+    """The Odoo record the activity goes on: the bill for money matters, else the PO."""
+    if action is Action.VERIFY_BANK_DETAILS and supplier:
+        return RecordRef("res.partner", supplier)
+    if category in ("invoice_discrepancy", "payment_reminder") and fields.invoice_refs:
+        return RecordRef("account.move", fields.invoice_refs[0])
+    if fields.po_refs:
+        return RecordRef("purchase.order", fields.po_refs[0])
+    return None
+
+
+def add_working_days(start: dt.date, days: int) -> dt.date:
+    day = start
+    while day.weekday() >= 5:
+        day += dt.timedelta(days=1)
+    for _ in range(days):
+        day += dt.timedelta(days=1)
+        while day.weekday() >= 5:
+            day += dt.timedelta(days=1)
+    return day
+
+
+def deadline(priority: int, now: dt.datetime, timezone: str) -> dt.date:
+    today = now.astimezone(ZoneInfo(timezone)).date()
+    return add_working_days(today, _LEAD_DAYS.get(priority, 3))
+
+
+def _evidence(text: str, limit: int = 400) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def propose(
+    *,
+    case_key: str,
+    assessment: Assessment,
+    fields: Fields,
+    newest_text: str,
+    subject: str,
+    supplier: str | None,
+    now: dt.datetime,
+    timezone: str,
+    ap_user: str | None = None,
+) -> Proposal:
+    action = choose_action(assessment.category, f"{subject}\n{newest_text}", fields)
+    record = target_record(assessment.category, action, fields, supplier)
+    label = assessment.category.replace("_", " ")
+    on = f" on {record.name}" if record else ""
+    detail = []
+    if fields.new_date:
+        detail.append(f"new date {fields.new_date.isoformat()}")
+    if fields.amounts:
+        detail.append(", ".join(f"{m.value:,.2f} {m.currency}" for m in fields.amounts[:3]))
+    headline = f"new date {fields.new_date.isoformat()}" if fields.new_date else (
+        f"{max(fields.amounts, key=lambda m: abs(m.value)).value:,.2f} {max(fields.amounts, key=lambda m: abs(m.value)).currency}"
+        if fields.amounts else "")
+    summary = f"{_SUMMARIES[action]}{on}" + (f" ({headline})" if headline else "")
+    note_lines = [
+        f"{label.capitalize()} (confidence {assessment.confidence:.0%}, priority P{assessment.priority}).",
+        f"Subject: {subject}" if subject else "",
+        f"From: {supplier}" if supplier else "",
+        *(f"Found: {d}" for d in detail),
+        *(f"Finding: {f.message}" for f in assessment.findings),
+        f"PO refs: {', '.join(fields.po_refs)}" if fields.po_refs else "",
+        f"Invoice refs: {', '.join(fields.invoice_refs)}" if fields.invoice_refs else "",
+    ]
+    amount = max((m.value for m in fields.amounts), default=None)
+    return Proposal(
+        case_key=case_key,
+        exception_type=assessment.category,
+        action=action,
+        record=record,
+        assignee=ap_user if record is not None and record.model == "account.move" else None,
+        deadline=deadline(assessment.priority, now, timezone),
+        summary=summary[:200],
+        note="\n".join(line for line in note_lines if line),
+        category=assessment.category,
+        confidence=assessment.confidence,
+        priority=assessment.priority,
+        amount=amount,
+        supplier=supplier,
+        evidence=[_evidence(newest_text)] if newest_text.strip() else [],
+    )

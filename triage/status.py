@@ -1,0 +1,50 @@
+"""``triage status``: counts and health in the shape of ARCHITECTURE.md."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from triage.domain import CATEGORIES, Outcome, QuarantineReason, SignalState, Source
+from triage.store.repository import count_by
+from triage.store.tables import (
+    CaseRow,
+    DecisionRow,
+    FeedbackRow,
+    OutboxRow,
+    SignalRow,
+    SourceCheckpointRow,
+)
+
+
+def _zeros(keys, counts: dict[str, int]) -> dict[str, int]:
+    return {**{k: 0 for k in keys}, **counts}
+
+
+def status(session: Session, *, model: dict[str, str | None]) -> dict[str, Any]:
+    mailboxes = {
+        row.name: {
+            "last_success": row.last_success.isoformat() if row.last_success else None,
+            "last_error": row.last_error,
+        }
+        for row in session.scalars(select(SourceCheckpointRow).where(SourceCheckpointRow.source == "imap"))
+    }
+    return {
+        "signals": {
+            "by_source": _zeros([s.value for s in Source], count_by(session, SignalRow.source)),
+            "by_state": _zeros([s.value for s in SignalState], count_by(session, SignalRow.state)),
+        },
+        "quarantine": {"by_reason": count_by(session, SignalRow.quarantine_reason,
+                                             SignalRow.state == SignalState.QUARANTINED.value)},
+        "cases": {"by_category": _zeros(CATEGORIES, count_by(session, CaseRow.category))},
+        "decisions": {"by_outcome": _zeros([o.value for o in Outcome], count_by(session, DecisionRow.outcome))},
+        "outbox": {"by_state": _zeros(["pending", "sent", "failed"], count_by(session, OutboxRow.state))},
+        "feedback": {"by_outcome": _zeros(["done", "cancelled", "resolved"], count_by(session, FeedbackRow.outcome))},
+        "mailboxes": mailboxes,
+        "model": model,
+    }
+
+
+QUARANTINE_REASONS = [r.value for r in QuarantineReason]
