@@ -1,6 +1,6 @@
 """Train, evaluate, log to MLflow, register, and promote when better.
 
-    python -m training.train [--promote] [--c 4.0] [--quiet]
+    python -m training.train [--promote] [--c 64] [--quiet]
 
 Builds the dataset from the seed corpus, fits the classifier on the training split,
 evaluates it on the fixed evaluation split, logs params, metrics, artifacts and the model
@@ -24,6 +24,7 @@ from training.dataset import load_corpus, split
 from training.evaluate import evaluate
 from triage.config import Settings, load_settings
 from triage.models.classifier import build_classifier
+from triage.models.embeddings import PACKAGED
 
 EXPERIMENT = "triage-classifier"
 
@@ -47,7 +48,7 @@ def _requirements() -> list[str]:
     return [f"{n}=={importlib.metadata.version(n)}" for n in names]
 
 
-def run_training(settings: Settings, *, promote: bool = False, c: float = 4.0, quiet: bool = False) -> TrainResult:
+def run_training(settings: Settings, *, promote: bool = False, c: float = 64.0, quiet: bool = False) -> TrainResult:
     import mlflow
     import pandas as pd
     from mlflow.models import infer_signature
@@ -62,11 +63,12 @@ def run_training(settings: Settings, *, promote: bool = False, c: float = 4.0, q
     name = settings.model.name
 
     with mlflow.start_run(experiment_id=experiment_id) as run:
-        params = {"c": c, "features": "minilm-embedding+char_wb(2,5)", "calibration": "sigmoid,cv=3",
+        params = {"c": c, "embedding_model": settings.model.embedding_path or PACKAGED,
+                  "features": "sentence-embedding+char_wb(2,5)", "classifier": "logistic_regression(balanced)",
                   "train_size": len(train), "eval_size": len(held_out)}
         mlflow.log_params(params)
-        _say(quiet, "fitting: embeddings + character n-grams -> calibrated logistic regression ...")
-        pipeline = build_classifier(c=c)
+        _say(quiet, "fitting: embeddings + character n-grams -> logistic regression ...")
+        pipeline = build_classifier(c=c, embedding_path=settings.model.embedding_path or PACKAGED)
         pipeline.fit([e.text for e in train], [e.category for e in train])
         _say(quiet, f"fitted in {time.perf_counter() - started:.1f}s; evaluating ...")
         metrics = evaluate(pipeline, held_out)
@@ -117,7 +119,7 @@ def run_training(settings: Settings, *, promote: bool = False, c: float = 4.0, q
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m training.train", description=__doc__.split("\n\n")[0])
     parser.add_argument("--promote", action="store_true", help="make this version champion even if it is not better")
-    parser.add_argument("--c", type=float, default=4.0, help="inverse regularisation of the logistic regression")
+    parser.add_argument("--c", type=float, default=64.0, help="inverse regularisation of the logistic regression")
     parser.add_argument("--quiet", action="store_true", help="print only the JSON summary")
     args = parser.parse_args(argv)
     result = run_training(load_settings(), promote=args.promote, c=args.c, quiet=args.quiet)

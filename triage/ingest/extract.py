@@ -42,22 +42,48 @@ def po_refs(text: str) -> list[str]:
 # --- invoice references ----------------------------------------------------------------------
 
 _INVOICE_LABEL = re.compile(
-    r"(?<![\w/-])(?:invoices?|inv\.?|\bcredit[ -]note|\bdebit[ -]note|\bpro[ -]?forma(?: invoice)?"
-    r"|\bcommercial invoice|\bRechnung(?:snummer|s-Nr\.?)?|\bGutschrift(?:snummer)?|\bLastschrift"
-    r"|\bfactures?|\bavoir|\bfacturas?|\bnota de cr[ée]dito|\bnota de d[ée]bito|\bfactuur(?:nummer)?"
-    r"|\bcreditnota|\bfattura|\bnota di credito|\bfatura|\bnota fiscal)"
-    r"\s*(?:n[or]?\.?|nr\.?|no\.?|n°|nº|num(?:ber|ero|éro)?|#)?\s*[:#]?\s*"
-    r"([A-Z]{0,5}[-/]?\d[\w/.-]{2,}\w|\d{4,})",
+    r"(?<![\w/-])(?:invoices?|inv\.|credit[ -]notes?|debit[ -]notes?|pro[ -]?forma(?: invoice)?"
+    r"|commercial invoice|Rechnung(?:en|snummer|s-Nr\.?)?|Gutschrift(?:snummer)?|Lastschrift"
+    r"|factures?|avoirs?|facturas?|notas? de cr[ée]dito|notas? de d[ée]bito|factu(?:u|ur)r(?:nummer)?|facturen"
+    r"|creditnota|fatture|fattura|note? di credito|faturas?|nota fiscal)"
+    r"(?![\w-])\s*(?:(?:n°|nº|num(?:ber|ero|éro)?s?|nr\.?|no\.?|n[or]?\.?)(?![A-Za-z])|#)?\s*[:#]?\s*",
     re.I,
 )
-_INVOICE_SHAPE = re.compile(r"(?<![\w/-])((?:[A-Z]{2,5}-)?(?:INV|RE|CN|GS|FA|FC|NC)[-/]\d{2,4}[-/]\d{2,6}(?:[-/]\d+)?)(?![\w-])")
+_INVOICE_TOKEN = re.compile(r"(?:[A-Z]{1,5}[-/ ]?){0,3}\d[\w/.-]*[\w]")
+_INVOICE_SHAPE = re.compile(
+    r"(?<![\w/-])((?:[A-Z]{1,5}-){0,2}(?:INV|RE|CN|GS|FA|FC|NC|FT|FV)[-/]?(?:[A-Z]{1,4}[-/])?\d{2,6}(?:[-/]\d+){0,2})(?![\w-])"
+)
 
 
 def invoice_refs(text: str) -> list[str]:
-    found = [m.group(1).rstrip(".,;:-/") for m in _INVOICE_LABEL.finditer(text)]
-    found += [m.group(1) for m in _INVOICE_SHAPE.finditer(text)]
+    found: list[tuple[int, str]] = []
+    for m in _INVOICE_LABEL.finditer(text):
+        rest = text[m.end() : m.end() + 200].split("\n", 1)[0]
+        first_shape = None
+        for piece in _LIST_SPLIT.split(rest):
+            token = _INVOICE_TOKEN.match(piece.strip())
+            if not token:
+                break
+            ref = token.group(0).rstrip(".,;:-/")
+            if (sum(c.isdigit() for c in ref) < 3 or re.fullmatch(r"(19|20)\d\d", ref) or _looks_like_date(ref)
+                    or re.match(rf"(?:{_CODES})\b", ref)):
+                break
+            if first_shape is not None and _shape(ref) != first_shape:  # a list holds refs of one shape
+                break
+            first_shape = _shape(ref)
+            found.append((m.end(), ref))
+    found += [(m.start(), m.group(1)) for m in _INVOICE_SHAPE.finditer(text)]
+    found.sort()
     pos = set(po_refs(text))
-    return _unique(f for f in found if f not in pos and not re.fullmatch(r"(19|20)\d\d", f))
+    return _unique(f for _, f in found if f not in pos)
+
+
+def _shape(token: str) -> str:
+    return re.sub(r"\d+", "9", re.sub(r"[A-Za-z]+", "A", token))
+
+
+def _looks_like_date(token: str) -> bool:
+    return bool(re.fullmatch(r"\d{1,2}[./]\d{1,2}[./]\d{2,4}|\d{4}-\d\d-\d\d", token))
 
 
 # --- amounts ---------------------------------------------------------------------------------
@@ -117,28 +143,43 @@ def _currency(token: str) -> str:
 # --- tracking numbers ------------------------------------------------------------------------
 
 _TRACKING_SHAPES = [
-    re.compile(r"\b(1Z[0-9A-Z]{16})\b"),
+    re.compile(r"\b(1Z[0-9A-Z]{16})\b"),  # UPS
     re.compile(r"\b([A-Z]{3}U\s?\d{7})\b"),  # ISO 6346 container
+    re.compile(r"\b([A-Z]{2}\d{9}[A-Z]{2})\b"),  # UPU S10 (postal parcels)
 ]
 _TRACKING_LABEL = re.compile(
-    r"(?:\bAWB|\bair ?waybill|\btracking(?: number| no\.?| id| code)?|\btrack(?:ing)? ?& ?trace|\bB/L|\bbill of lading"
-    r"|\bHBL|\bMBL|\bCMR|\bSendungs(?:nummer|-Nr\.?)|\bSendungsverfolgung|\bnum[ée]ro de suivi|\bsuivi"
-    r"|\bn[úu]mero de seguimiento|\bseguimiento|\bvolgnummer|\bzendingnummer|\btracciamento|\bnumero di spedizione"
-    r"|\brastreamento|\bc[óo]digo de rastreio|\bLetter of carriage|\bconsignment(?: no\.?| number)?)"
-    r"\s*(?:n[or]?\.?|no\.?|nr\.?|n°|number|#)?\s*[:#]?\s*([A-Z]{0,4}[0-9][0-9A-Z -]{6,28}[0-9A-Z])",
+    r"(?:\bAWB|\bair ?waybill|\btracking(?: number| no\.?| id| code| link)?|\btrack(?:ing)? ?& ?trace|\bB/L|\bBL"
+    r"|\bbill of lading|\bHBL|\bMBL|\bHAWB|\bMAWB|\bCMR|\bconsignment(?: note)?(?: no\.?| number)?|\bwaybill"
+    r"|\bparcel(?: number| no\.?)?|\bSendungs(?:nummer|-Nr\.?)|\bSendungsverfolgung|\bPaketnummer(?:n)?|\bFrachtbrief(?:nummer)?"
+    r"|\bnum[ée]ro d[e'](?:\s?exp[ée]dition|\s?suivi|\s?envoi)|\bsuivi|\blettre de voiture"
+    r"|\bn[úu]mero de (?:seguimiento|env[íi]o|expedici[óo]n)|\bseguimiento|\bcarta de porte"
+    r"|\bvrachtbrief(?:nummer)?|\bvolgnummer|\bzendingnummer|\btrack-?and-?trace"
+    r"|\bnumero (?:di )?spedizione|\btracciamento|\blettera di vettura"
+    r"|\bguia de transporte|\brastreamento|\bc[óo]digo de rastreio"
+    r"|\bDHL(?: Express)?|\bDPD|\bUPS|\bGLS|\bTNT|\bFedEx|\bSEUR|\bBRT|\bParcelforce|\bSchenker|\bDSV|\bGeodis)"
+    r"(?:\s+(?:is|ist|est|es|è|é|:))?\s*(?:n[or]?\.?|no\.?|nr\.?|n°|nº|number|#)?\s*[:#]?\s*",
     re.I,
 )
+_TRACKING_TOKEN = re.compile(
+    r"(?:[A-Z]{1,4} )?[A-Z]{0,11}-?\d[\dA-Z/-]{2,28}[\dA-Z]|\d{3,5}(?: \d{3,5}){1,4}"
+)
+_LIST_SPLIT = re.compile(r"\s*(?:,|;|/ | and | und | et | y | e | en )\s*")
 
 
 def tracking_numbers(text: str) -> list[str]:
-    found: list[str] = []
+    found: list[tuple[int, str]] = []
     for pattern in _TRACKING_SHAPES:
-        found += [m.group(1) for m in pattern.finditer(text)]
+        found += [(m.start(), m.group(1)) for m in pattern.finditer(text)]
     for m in _TRACKING_LABEL.finditer(text):
-        token = re.split(r"\s{2,}|\s(?=[a-z])", m.group(1).strip())[0].strip(" -")
-        if sum(c.isdigit() for c in token) >= 6:
-            found.append(token)
-    return _unique(found)
+        rest = text[m.end() : m.end() + 200].split("\n", 1)[0]
+        for piece in _LIST_SPLIT.split(rest):
+            piece = piece.strip().rstrip(".,;:)")
+            token = _TRACKING_TOKEN.match(piece)
+            if not token or sum(c.isdigit() for c in token.group(0)) < 5:
+                break
+            found.append((m.end(), re.sub(r"^(?:CMR|AWB|HAWB|MAWB|HBL|MBL|BL|DHL|DPD|UPS|GLS|TNT|BRT) ", "", token.group(0).strip())))
+    found.sort()
+    return _unique(t for _, t in found)
 
 
 # --- SKUs ------------------------------------------------------------------------------------
@@ -196,8 +237,24 @@ _QUOTE_HEADER = re.compile(
     re.I | re.M,
 )
 
-# Categories whose emails are about when goods arrive; for the others new_date stays empty.
-DATED_CATEGORIES = {"delivery_delay", "partial_shipment", "order_confirmation", "shipping_notice"}
+# Categories whose dates are not about goods arriving (due dates, invoice dates): no new_date.
+UNDATED_CATEGORIES = {"payment_reminder", "invoice_discrepancy", "other"}
+# Categories whose dates are mostly effective dates: only dates after an arrival word count.
+CUED_CATEGORIES = {"price_change", "cancellation", "quality_issue"}
+
+# A yearless date this many days before the email is a past reference, not next year's.
+_ROLLOVER_DAYS = 90
+
+_WEEKDAYS = {
+    0: "monday montag lundi lunes maandag lunedì lunedi segunda-feira segunda",
+    1: "tuesday dienstag mardi martes dinsdag martedì martedi terça-feira terça terca",
+    2: "wednesday mittwoch mercredi miércoles miercoles woensdag mercoledì mercoledi quarta-feira quarta",
+    3: "thursday donnerstag jeudi jueves donderdag giovedì giovedi quinta-feira quinta",
+    4: "friday freitag vendredi viernes vrijdag venerdì venerdi sexta-feira sexta",
+}
+_WEEKDAY_OF = {name: num for num, names in _WEEKDAYS.items() for name in names.split()}
+_WEEKDAY = re.compile(r"\b(" + "|".join(sorted(map(re.escape, _WEEKDAY_OF), key=len, reverse=True)) + r")\b", re.I)
+_TOMORROW = re.compile(r"\b(tomorrow|morgen|demain|mañana|manana|domani|amanhã|amanha)\b", re.I)
 
 
 def _safe_date(year: int, month: int, day: int) -> dt.date | None:
@@ -207,29 +264,30 @@ def _safe_date(year: int, month: int, day: int) -> dt.date | None:
         return None
 
 
-def dates(text: str, sent: dt.date | None) -> list[dt.date]:
-    """Every date the text mentions (quote headers excluded), resolved against the send date."""
-    text = _QUOTE_HEADER.sub(" ", text)
+def dated_mentions(text: str, sent: dt.date | None) -> list[tuple[int, dt.date]]:
+    """Every date the text mentions with its position (quote headers blanked), resolved
+    against the email's date."""
+    text = _QUOTE_HEADER.sub(lambda m: " " * len(m.group(0)), text)
     ref = sent or dt.date.today()
-    found: list[dt.date] = []
+    found: list[tuple[int, dt.date]] = []
 
-    def add(year: int | None, month: int, day: int) -> None:
+    def add(pos: int, year: int | None, month: int, day: int) -> None:
         if year is not None and year < 100:
             year += 2000
         d = _safe_date(year or ref.year, month, day)
-        if d and year is None and sent and d < sent - dt.timedelta(days=7):
-            d = _safe_date(ref.year + 1, month, day)  # a yearless date before the email rolls over
+        if d and year is None and sent and d < sent - dt.timedelta(days=_ROLLOVER_DAYS):
+            d = _safe_date(ref.year + 1, month, day)  # a yearless date well before the email rolls over
         if d:
-            found.append(d)
+            found.append((pos, d))
 
     for m in _ISO_DATE.finditer(text):
-        add(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+        add(m.start(), int(m.group(1)), int(m.group(2)), int(m.group(3)))
     for m in _NUMERIC_DATE.finditer(text):
-        add(int(m.group(3)), int(m.group(2)), int(m.group(1)))
+        add(m.start(), int(m.group(3)), int(m.group(2)), int(m.group(1)))
     for m in _DAY_MONTH.finditer(text):
-        add(int(m.group(3)) if m.group(3) else None, _MONTH_OF[m.group(2).lower()], int(m.group(1)))
+        add(m.start(), int(m.group(3)) if m.group(3) else None, _MONTH_OF[m.group(2).lower()], int(m.group(1)))
     for m in _MONTH_DAY.finditer(text):
-        add(int(m.group(3)) if m.group(3) else None, _MONTH_OF[m.group(1).lower()], int(m.group(2)))
+        add(m.start(), int(m.group(3)) if m.group(3) else None, _MONTH_OF[m.group(1).lower()], int(m.group(2)))
     for m in _WEEK.finditer(text):
         week = int(m.group(1))
         year = int(m.group(2)) if m.group(2) else ref.year
@@ -238,15 +296,42 @@ def dates(text: str, sent: dt.date | None) -> list[dt.date]:
                 monday = dt.date.fromisocalendar(year, week, 1)
             except ValueError:
                 continue
-            if not m.group(2) and sent and monday < sent - dt.timedelta(days=7):
+            if not m.group(2) and sent and monday < sent - dt.timedelta(days=_ROLLOVER_DAYS):
                 monday = dt.date.fromisocalendar(year + 1, week, 1)
-            found.append(monday)
-    return found
+            found.append((m.start(), monday))
+    if sent:
+        for m in _TOMORROW.finditer(text):
+            found.append((m.start(), sent + dt.timedelta(days=1)))
+        for m in _WEEKDAY.finditer(text):  # "ETA Thursday": the next such day after the email
+            ahead = (_WEEKDAY_OF[m.group(1).lower()] - sent.weekday()) % 7 or 7
+            found.append((m.start(), sent + dt.timedelta(days=ahead)))
+    return sorted(found)
 
 
-def new_date(text: str, sent: dt.date | None) -> dt.date | None:
-    """The latest date on or after the email's date (arrival, dispatch or availability)."""
-    candidates = [d for d in dates(text, sent) if sent is None or d >= sent]
+def dates(text: str, sent: dt.date | None) -> list[dt.date]:
+    return [d for _, d in dated_mentions(text, sent)]
+
+
+_ARRIVAL_CUE = re.compile(
+    r"deliver|arriv|ETA|ship|dispatch|despatch|load|collect|ready|avail|lieferung|liefer|versand|eintreff|ankunft"
+    r"|zustell|livr|exp[ée]di|arriv|disponib|entrega|env[íi]o|llegad|despach|lever|verzend|aankomst|beschikbaar"
+    r"|consegn|spedi|arrivo|disponibil|chegad|envio|expedi",
+    re.I,
+)
+_CUE_WINDOW = 80
+
+
+def new_date(text: str, sent: dt.date | None, *, need_cue: bool = False) -> dt.date | None:
+    """The latest date on or after the email's date (arrival, dispatch or availability).
+
+    With ``need_cue`` (emails whose dates are mostly effective or due dates, such as price
+    changes) only dates shortly after an arrival word count.
+    """
+    mentions = dated_mentions(text, sent)
+    if need_cue:
+        cues = [m.end() for m in _ARRIVAL_CUE.finditer(text)]
+        mentions = [(pos, d) for pos, d in mentions if any(0 <= pos - c <= _CUE_WINDOW for c in cues)]
+    candidates = [d for _, d in mentions if sent is None or d >= sent]
     return max(candidates) if candidates else None
 
 
@@ -258,7 +343,7 @@ def extract_fields(text: str, sent: dt.date | None, category: str | None = None)
     return Fields(
         po_refs=po_refs(text),
         invoice_refs=invoice_refs(text),
-        new_date=new_date(text, sent) if category is None or category in DATED_CATEGORIES else None,
+        new_date=None if category in UNDATED_CATEGORIES else new_date(text, sent, need_cue=category in CUED_CATEGORIES),
         amounts=amounts(text),
         tracking_numbers=tracking_numbers(text),
         sku_refs=sku_refs(text),

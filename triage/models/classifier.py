@@ -1,9 +1,12 @@
-"""The category classifier: sentence embeddings + character n-grams -> calibrated logistic regression.
+"""The category classifier: sentence embeddings + character n-grams -> logistic regression.
 
 The embedding model is English-only; character n-grams carry what survives in other
-languages (stems, numbers, codes). Probabilities are calibrated with sigmoid calibration
-in cross-validation. The whole thing is one scikit-learn Pipeline over raw texts, so MLflow
-logs and serves it as one model.
+languages (stems, numbers, codes). Calibration is measured, not assumed: training logs the
+expected calibration error on the evaluation split. On the 260-email seed corpus (5-fold CV,
+`benchmarks/classifier.py`) the plain multinomial logistic regression was both more accurate
+and better calibrated (ECE 0.08) than sigmoid calibration in 3- or 5-fold CV (ECE 0.17-0.18),
+which has too few examples per fold; revisit when the corpus grows. The whole thing is one
+scikit-learn Pipeline over raw texts, so MLflow logs and serves it as one model.
 """
 
 from __future__ import annotations
@@ -12,7 +15,6 @@ import hashlib
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.calibration import CalibratedClassifierCV
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
@@ -53,7 +55,7 @@ _CACHE_LIMIT = 20_000
 
 
 def _cached_embed(texts: list[str], model_path: str) -> np.ndarray:
-    """Embeddings with a per-process cache: calibration's folds see the same texts again."""
+    """Embeddings with a per-process cache: cross-validation folds see the same texts again."""
     keys = [(model_path, hashlib.sha1(t.encode()).hexdigest()) for t in texts]
     missing = [i for i, k in enumerate(keys) if k not in _CACHE]
     if missing:
@@ -65,7 +67,7 @@ def _cached_embed(texts: list[str], model_path: str) -> np.ndarray:
     return np.vstack([_CACHE[k] for k in keys]) if keys else np.zeros((0, 384), dtype=np.float32)
 
 
-def build_classifier(*, c: float = 4.0, embedding_weight: float = 1.0, embedding_path: str = PACKAGED, seed: int = 7) -> Pipeline:
+def build_classifier(*, c: float = 64.0, embedding_weight: float = 1.0, embedding_path: str = PACKAGED, seed: int = 7) -> Pipeline:
     features = FeatureUnion(
         [
             ("embedding", EmbeddingFeatures(embedding_path)),
@@ -76,6 +78,5 @@ def build_classifier(*, c: float = 4.0, embedding_weight: float = 1.0, embedding
         ],
         transformer_weights={"embedding": embedding_weight, "chars": 1.0},
     )
-    logreg = LogisticRegression(C=c, max_iter=3000, class_weight="balanced", random_state=seed)
-    calibrated = CalibratedClassifierCV(logreg, method="sigmoid", cv=3)
-    return Pipeline([("text", TextColumn()), ("features", features), ("classify", calibrated)])
+    logreg = LogisticRegression(C=c, max_iter=5000, class_weight="balanced", random_state=seed)
+    return Pipeline([("text", TextColumn()), ("features", features), ("classify", logreg)])
