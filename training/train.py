@@ -23,7 +23,7 @@ import model_registry
 from training.dataset import load_corpus, split
 from training.evaluate import evaluate
 from triage.config import Settings, load_settings
-from triage.models.classifier import build_classifier
+from triage.models.classifier import TRUSTED_TYPES, build_classifier
 from triage.models.embeddings import PACKAGED
 
 EXPERIMENT = "triage-classifier"
@@ -97,7 +97,8 @@ def run_training(settings: Settings, *, promote: bool = False, c: float = 64.0, 
             signature=signature,
             input_example=example,
             pip_requirements=_requirements(),
-            serialization_format="cloudpickle",
+            serialization_format="skops",  # not pickle: loading cannot run arbitrary code
+            skops_trusted_types=TRUSTED_TYPES,
         )
         version = model_registry.register(info.model_uri, name, tags={"macro_f1": str(metrics["macro_f1"]),
                                                                        "run_id": run.info.run_id})

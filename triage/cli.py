@@ -102,6 +102,21 @@ def _activities_table(writer) -> Table:
     return table
 
 
+def _summary(results, writer, flushed) -> str:
+    new = sum(1 for _, r in results if not r.duplicate)
+    quarantined = sum(1 for _, r in results if not r.duplicate and r.state == "quarantined")
+    return (f"{new} new signal(s), {len(results) - new} already stored, {quarantined} quarantined; "
+            f"{flushed.sent} activity write(s) to the {writer.name} writer, {flushed.retrying} retrying, "
+            f"{flushed.failed} failed")
+
+
+def _print_activities(writer) -> None:
+    if getattr(writer, "written", None):
+        out.print(_activities_table(writer))
+    else:
+        out.print(f"Nothing new for the {writer.name} writer: every approved activity is already written.")
+
+
 @ingest_app.command("file")
 def ingest_file(
     paths: Annotated[list[Path], typer.Argument(help=".eml, .pdf or .json (an email row) files", exists=True,
@@ -114,11 +129,8 @@ def ingest_file(
     except TriageError as exc:
         _fail(str(exc))
     out.print(_results_table(results))
-    if getattr(writer, "written", None):
-        out.print(_activities_table(writer))
-    new = sum(1 for _, r in results if not r.duplicate)
-    out.print(f"{new} new signal(s), {len(results) - new} already stored; {flushed.sent} activity write(s), "
-              f"{flushed.retrying} retrying, {flushed.failed} failed")
+    _print_activities(writer)
+    out.print(_summary(results, writer, flushed))
 
 
 @app.command()
@@ -146,10 +158,9 @@ def demo() -> None:
     except TriageError as exc:
         _fail(str(exc))
     out.print(_cases_table(engine))
-    out.print(_activities_table(writer))
-    new = sum(1 for _, r in results if not r.duplicate)
-    out.print(f"{new} new signal(s), {len(results) - new} already stored; {flushed.sent} activity write(s) "
-              f"to the {writer.name} sink; data in {settings.data_dir}; {time.perf_counter() - started:.1f}s")
+    _print_activities(writer)
+    out.print(f"{_summary(results, writer, flushed)}; data in {settings.data_dir}; "
+              f"{time.perf_counter() - started:.1f}s")
 
 
 def _cases_table(engine) -> Table:

@@ -166,33 +166,3 @@ class Settings(_Group):
 def load_settings(**overrides: Any) -> Settings:
     """Build the settings from env and triage.toml; keyword overrides win (tests use them)."""
     return Settings(**overrides)
-
-
-# (variable, default, meaning) for the README table and `triage status`; kept beside the fields.
-SETTINGS_DOC: list[tuple[str, str, str]] = [
-    ("TRIAGE_DATA_DIR", "./var", "where embedded state lives (made absolute at start)"),
-    ("TRIAGE_DATABASE_URL", "sqlite:///<data dir>/triage.db", "SQLAlchemy URL of the store"),
-    ("TRIAGE_MLFLOW_URI", "sqlite:///<data dir>/mlflow.db", "MLflow tracking and registry URI"),
-    ("TRIAGE_POLICY_FILE", "the packaged default.yaml", "the policy YAML"),
-    ("TRIAGE_SCHEDULER", "inprocess", "inprocess, celery or off"),
-    ("TRIAGE_TIMEZONE", "UTC", "company time zone for deadlines and working days"),
-    ("TRIAGE_LOG_LEVEL", "INFO", "log level"),
-    ("TRIAGE_LOG_FORMAT", "console", "console or json"),
-    ("TRIAGE_REDIS_URL", "redis://127.0.0.1:6379/0", "Celery broker in scale-out mode"),
-    ("TRIAGE_IMAP_HOST / _PORT / _USER / _PASSWORD", "unset", "the mailbox"),
-    ("TRIAGE_IMAP_FOLDERS", "INBOX", "comma-separated folders to poll"),
-    ("TRIAGE_IMAP_SECURITY", "ssl", "ssl, starttls or none"),
-    ("TRIAGE_ODOO_URL / _DB / _USER / _PASSWORD", "unset (dry-run sink)", "the Odoo server; password or API key"),
-    ("TRIAGE_ODOO_ACTIVITY_TYPE", "mail.mail_activity_data_todo", "XML id of the activity type"),
-    ("TRIAGE_ODOO_AP_USER", "unset", "login of the user who gets bill activities"),
-    ("TRIAGE_ODOO_WEBHOOK_SECRET", "unset", "token carried by Odoo's webhook URL"),
-    ("TRIAGE_MODEL_NAME", "triage-classifier", "registered model name served"),
-    ("TRIAGE_MODEL_ALIAS", "champion", "registry alias served"),
-    ("TRIAGE_MODEL_EMBEDDING_PATH", "packaged all-MiniLM-L6-v2", "sentence-transformers model path"),
-    ("TRIAGE_MAX_MESSAGE_BYTES", "26214400", "largest email accepted"),
-    ("TRIAGE_MAX_ATTACHMENT_BYTES", "20971520", "largest attachment or file accepted"),
-    ("TRIAGE_MAX_PDF_PAGES", "50", "most pages read from one PDF"),
-    ("TRIAGE_MAX_TEXT_CHARS", "200000", "longest text kept for a signal"),
-    ("TRIAGE_MAX_REQUEST_BYTES", "31457280", "largest HTTP request body"),
-    ("TRIAGE_CONFIG_FILE", "./triage.toml", "optional TOML file with the same names"),
-]

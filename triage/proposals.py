@@ -86,6 +86,19 @@ def _evidence(text: str, limit: int = 400) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
+_DATE_FIRST = {"delivery_delay", "partial_shipment", "order_confirmation", "shipping_notice"}
+
+
+def _headline(category: str, fields: Fields) -> str:
+    """The one figure a buyer reads first: the new date for timing matters, else the largest amount."""
+    if fields.new_date and category in _DATE_FIRST:
+        return f"new date {fields.new_date.isoformat()}"
+    if fields.amounts:
+        largest = max(fields.amounts, key=lambda m: abs(m.value))
+        return f"{largest.value:,.2f} {largest.currency}"
+    return ""
+
+
 def propose(
     *,
     case_key: str,
@@ -107,9 +120,7 @@ def propose(
         detail.append(f"new date {fields.new_date.isoformat()}")
     if fields.amounts:
         detail.append(", ".join(f"{m.value:,.2f} {m.currency}" for m in fields.amounts[:3]))
-    headline = f"new date {fields.new_date.isoformat()}" if fields.new_date else (
-        f"{max(fields.amounts, key=lambda m: abs(m.value)).value:,.2f} {max(fields.amounts, key=lambda m: abs(m.value)).currency}"
-        if fields.amounts else "")
+    headline = _headline(assessment.category, fields)
     summary = f"{_SUMMARIES[action]}{on}" + (f" ({headline})" if headline else "")
     note_lines = [
         f"{label.capitalize()} (confidence {assessment.confidence:.0%}, priority P{assessment.priority}).",

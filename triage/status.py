@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from triage.domain import CATEGORIES, Outcome, QuarantineReason, SignalState, Source
+from triage.domain import CATEGORIES, Outcome, SignalState, Source
 from triage.store.repository import count_by
 from triage.store.tables import (
     CaseRow,
@@ -46,5 +46,3 @@ def status(session: Session, *, model: dict[str, str | None]) -> dict[str, Any]:
         "model": model,
     }
 
-
-QUARANTINE_REASONS = [r.value for r in QuarantineReason]

@@ -33,7 +33,7 @@ def test_demo_twice_creates_nothing_new(tmp_path):
     first = _triage(tmp_path, "demo")
     assert first.returncode == 0, first.stderr[-3000:]
     assert "training the default model" in first.stderr
-    assert re.search(r"16 new signal\(s\), 0 already stored", first.stdout), first.stdout[-2000:]
+    assert "16 new signal(s), 0 already stored, 0 quarantined" in first.stdout, first.stdout[-2000:]
     written = int(re.search(r"(\d+) activity write\(s\)", first.stdout).group(1))
     assert written > 0
     assert "Cases" in first.stdout and "review_new_date" in first.stdout
@@ -46,7 +46,7 @@ def test_demo_twice_creates_nothing_new(tmp_path):
     second = _triage(tmp_path, "demo")
     assert second.returncode == 0, second.stderr[-3000:]
     assert "training the default model" not in second.stderr
-    assert "0 new signal(s), 16 already stored; 0 activity write(s)" in second.stdout
+    assert "0 new signal(s), 16 already stored, 0 quarantined; 0 activity write(s)" in second.stdout
     assert _status(tmp_path) == after_first
     assert (tmp_path / "var" / "mlflow.db").is_file()
     assert not (tmp_path / "mlruns").exists()  # artifacts live under the data dir

@@ -67,6 +67,10 @@ def _cached_embed(texts: list[str], model_path: str) -> np.ndarray:
     return np.vstack([_CACHE[k] for k in keys]) if keys else np.zeros((0, 384), dtype=np.float32)
 
 
+# Our own estimator classes, trusted when the model is loaded from skops (never pickle).
+TRUSTED_TYPES = ["triage.models.classifier.EmbeddingFeatures", "triage.models.classifier.TextColumn"]
+
+
 def build_classifier(*, c: float = 64.0, embedding_weight: float = 1.0, embedding_path: str = PACKAGED, seed: int = 7) -> Pipeline:
     features = FeatureUnion(
         [

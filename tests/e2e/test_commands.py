@@ -1,0 +1,68 @@
+"""`triage classify`, `triage ingest file` and `triage status` as a user runs them."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import SAMPLES
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+TRIAGE = shutil.which("triage", path=str(Path(sys.executable).parent)) or "triage"
+FIELD_KEYS = {"po_refs", "invoice_refs", "new_date", "amounts", "tracking_numbers", "sku_refs"}
+
+
+def _triage(cwd: Path, data_dir: Path, *args: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TRIAGE_")}
+    env.update(TRIAGE_DATA_DIR=str(data_dir), HF_HUB_OFFLINE="1")
+    return subprocess.run([TRIAGE, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
+
+
+def test_classify_writes_one_row_per_input_row(trained, tmp_path):
+    settings, _ = trained
+    rows = [
+        {"id": "a", "subject": "Shipment P00412 dispatched", "body": "Your order left today with DHL, AWB 1234567890. "
+         "ETA 24.11.2026.", "from": "dispatch@acme.example", "date": "Mon, 16 Nov 2026 09:00:00 +0100"},
+        {"id": "b", "subject": "Price increase", "body": "From 1 January 2027 all list prices rise by 6%; "
+         "the surcharge is EUR 0.40/kg.", "from": "sales@acme.example", "date": "2026-11-16"},
+    ]
+    source = tmp_path / "in.jsonl"
+    source.write_text("\n".join(json.dumps(r) for r in rows) + "\n{not json}\n")
+    result = _triage(tmp_path, settings.data_dir, "classify", "--input", str(source), "--output", str(tmp_path / "out.jsonl"))
+    assert result.returncode == 0, result.stderr[-2000:]
+    out = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]
+    assert len(out) == 3
+    good = {r["id"]: r for r in out if "error" not in r}
+    assert set(good) == {"a", "b"}
+    for r in good.values():
+        assert set(r["fields"]) == FIELD_KEYS and 0 <= r["confidence"] <= 1 and r["priority"] in (1, 2, 3, 4)
+    assert good["a"]["fields"]["po_refs"] == ["P00412"]
+    assert good["a"]["fields"]["tracking_numbers"] == ["1234567890"]
+    assert good["b"]["fields"]["amounts"] == [{"value": 0.4, "currency": "EUR"}]
+    assert [r for r in out if "error" in r][0]["id"] == 3
+
+
+def test_ingest_file_quarantines_bad_input_and_goes_on(trained, tmp_path):
+    settings, _ = trained
+    data_dir = tmp_path / "var"
+    shutil.copytree(settings.data_dir, data_dir)  # the registry, not the store
+    for leftover in data_dir.glob("triage.db*"):
+        leftover.unlink()
+    bad = tmp_path / "scan.pdf"
+    bad.write_bytes(b"%PDF-1.4\n%%EOF")
+    result = _triage(tmp_path, data_dir, "ingest", "file", str(bad), str(SAMPLES / "09_recall_webbing_slings.eml"))
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "2 new signal(s), 0 already stored, 1 quarantined" in result.stdout
+    status = json.loads(_triage(tmp_path, data_dir, "status", "--json").stdout)
+    assert status["signals"]["by_state"] == {"received": 0, "processed": 1, "quarantined": 1}
+    assert status["quarantine"]["by_reason"] == {"pdf_corrupt": 1}
+    assert status["decisions"]["by_outcome"]["approve"] + status["decisions"]["by_outcome"]["hold"] == 1
+    table = _triage(tmp_path, data_dir, "status")
+    assert table.returncode == 0 and "quarantine" in table.stdout
