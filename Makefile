@@ -39,6 +39,7 @@ test-fast: install-dev
 
 bench: install-dev
 	$(BIN)/python -m benchmarks.fields
+	$(BIN)/python -m benchmarks.priority
 	$(BIN)/python -m benchmarks.classifier
 
 clean:

@@ -4,8 +4,8 @@
 
 Stratified k-fold cross-validation over the whole seed corpus (more stable than the small
 fixed evaluation split), for: the majority class, character n-grams alone, embeddings alone,
-the shipped model (embeddings + character n-grams, logistic regression), and the shipped
-features under sigmoid calibration. Prints macro-F1, accuracy, expected calibration error,
+embeddings + character n-grams, the shipped model (those plus the cue lexicon, logistic
+regression), and the shipped model under sigmoid calibration. Prints macro-F1, accuracy, expected calibration error,
 and macro-F1 as a ratio to the character-n-gram baseline measured in the same run.
 """
 
@@ -21,7 +21,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
-from sklearn.pipeline import Pipeline
+from sklearn.pipeline import FeatureUnion, Pipeline
 
 from training.dataset import load_corpus, to_example
 from training.evaluate import expected_calibration_error
@@ -41,7 +41,9 @@ def candidates() -> dict[str, Pipeline]:
         "majority class": Pipeline([("text", TextColumn()), ("f", _chars()), ("c", DummyClassifier())]),
         "char n-grams (baseline)": Pipeline([("text", TextColumn()), ("f", _chars()), ("c", LogisticRegression(**lr))]),
         "embeddings only": Pipeline([("text", TextColumn()), ("f", EmbeddingFeatures()), ("c", LogisticRegression(**lr))]),
-        "shipped: embeddings + chars": shipped,
+        "embeddings + chars (no cues)": Pipeline([("text", TextColumn()), ("f", FeatureUnion(
+            [("e", EmbeddingFeatures()), ("c", _chars())])), ("c", LogisticRegression(**lr))]),
+        "shipped: emb + chars + cues": shipped,
         "shipped + sigmoid calibration": calibrated,
     }
 

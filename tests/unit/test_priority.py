@@ -26,3 +26,27 @@ def test_score_orders_priorities():
     p1 = prioritise("cancellation", "discontinued", Fields(), SENT)
     p4 = prioritise("shipping_notice", "shipped", Fields(), SENT)
     assert p1.score > p4.score and p1.priority < p4.priority
+
+
+def test_rubric_refinements():
+    f = Fields()
+    assert prioritise("partial_shipment", "600 shipped, the rest next week", f, SENT).priority == 3
+    assert prioritise("partial_shipment", "600 shipped. Please confirm whether you accept a backorder.", f,
+                      SENT).priority == 2
+    assert prioritise("invoice_discrepancy", "We billed 250 instead of 200; a credit note is attached.", f,
+                      SENT).priority == 3
+    assert prioritise("invoice_discrepancy", "We do not accept your short payment of invoice 123.", f, SENT).priority == 2
+    assert prioritise("price_change", "Good news: a price decrease of 4% from May.", f, SENT).priority == 4
+    assert prioritise("cancellation", "As requested, line 2 of your order is cancelled.", f, SENT).priority == 4
+    assert prioritise("delivery_delay", "we are against any delay", Fields(new_date=dt.date(2026, 11, 20)),
+                      SENT).priority == 2  # 'against' is not 'again'
+
+
+def test_rubric_floor_on_the_labelled_corpus():
+    """Exact and within-one accuracy of the rubric on the corpus must not regress."""
+    from benchmarks.priority import score
+    from training.dataset import load_corpus
+
+    m = score(load_corpus())
+    assert m["exact"] >= 0.68 and m["within_one"] >= 0.95, m
+    assert m["exact"] > m["base_exact"]

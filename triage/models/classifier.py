@@ -1,12 +1,12 @@
-"""The category classifier: sentence embeddings + character n-grams -> logistic regression.
+"""The category classifier: sentence embeddings + character n-grams + cue words -> logistic regression.
 
 The embedding model is English-only; character n-grams carry what survives in other
-languages (stems, numbers, codes). Calibration is measured, not assumed: training logs the
-expected calibration error on the evaluation split. On the 260-email seed corpus (5-fold CV,
-`benchmarks/classifier.py`) the plain multinomial logistic regression was both more accurate
-and better calibrated (ECE 0.08) than sigmoid calibration in 3- or 5-fold CV (ECE 0.17-0.18),
-which has too few examples per fold; revisit when the corpus grows. The whole thing is one
-scikit-learn Pipeline over raw texts, so MLflow logs and serves it as one model.
+languages (stems, numbers, codes) and the seven-language cue lexicon (``lexicon.py``) the
+topic words. Calibration is measured, not assumed: training logs the expected calibration
+error on the evaluation split, and ``benchmarks/classifier.py`` compares the plain model with
+a cross-validated sigmoid calibrator, which has too few examples per fold on the seed corpus
+to help. The whole thing is one scikit-learn Pipeline over raw texts, so MLflow logs and
+serves it as one model.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
 
 from triage.models.embeddings import PACKAGED, embed
+from triage.models.lexicon import CueFeatures
 
 
 class TextColumn(BaseEstimator, TransformerMixin):
@@ -31,7 +32,7 @@ class TextColumn(BaseEstimator, TransformerMixin):
     def transform(self, texts) -> list[str]:
         if hasattr(texts, "iloc") and getattr(texts, "ndim", 1) == 2:
             texts = texts.iloc[:, 0]
-        return ["" if t is None else str(t) for t in texts]
+        return ["" if t is None or t != t else str(t) for t in texts]  # None and NaN are empty
 
 
 class EmbeddingFeatures(BaseEstimator, TransformerMixin):
@@ -68,10 +69,15 @@ def _cached_embed(texts: list[str], model_path: str) -> np.ndarray:
 
 
 # Our own estimator classes, trusted when the model is loaded from skops (never pickle).
-TRUSTED_TYPES = ["triage.models.classifier.EmbeddingFeatures", "triage.models.classifier.TextColumn"]
+TRUSTED_TYPES = [
+    "triage.models.classifier.EmbeddingFeatures",
+    "triage.models.classifier.TextColumn",
+    "triage.models.lexicon.CueFeatures",
+]
 
 
-def build_classifier(*, c: float = 64.0, embedding_weight: float = 1.0, embedding_path: str = PACKAGED, seed: int = 7) -> Pipeline:
+def build_classifier(*, c: float = 64.0, cue_weight: float = 0.5, embedding_path: str = PACKAGED,
+                     seed: int = 7) -> Pipeline:
     features = FeatureUnion(
         [
             ("embedding", EmbeddingFeatures(embedding_path)),
@@ -79,8 +85,9 @@ def build_classifier(*, c: float = 64.0, embedding_weight: float = 1.0, embeddin
                 "chars",
                 TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), min_df=2, sublinear_tf=True, max_features=60000),
             ),
+            ("cues", CueFeatures()),
         ],
-        transformer_weights={"embedding": embedding_weight, "chars": 1.0},
+        transformer_weights={"embedding": 1.0, "chars": 1.0, "cues": cue_weight},
     )
     logreg = LogisticRegression(C=c, max_iter=5000, class_weight="balanced", random_state=seed)
     return Pipeline([("text", TextColumn()), ("features", features), ("classify", logreg)])
