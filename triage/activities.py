@@ -11,11 +11,15 @@ from __future__ import annotations
 
 import hashlib
 import html
+import logging
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from triage.domain import ActivitySpec, ApprovedDecision, Proposal
 from triage.policies.gate import activity_key
+
+log = logging.getLogger(__name__)
 
 
 def triage_ref(key: str, decision_id: int) -> str:
@@ -57,11 +61,14 @@ class ActivityWriter(Protocol):
 
 @dataclass
 class DryRunWriter:
-    """No Odoo configured: remember what would be written (the store records it too)."""
+    """No Odoo configured: log and remember the recent activities it would write (the store
+    records every one of them too)."""
 
     name: str = "dry-run"
-    written: list[ActivitySpec] = field(default_factory=list)
+    written: deque[ActivitySpec] = field(default_factory=lambda: deque(maxlen=1000))
 
     def write(self, spec: ActivitySpec) -> int | None:
+        log.info("dry-run: would %s activity on %s %s: %s (deadline %s)", "update" if spec.update else "create",
+                 spec.res_model, spec.res_name, spec.summary, spec.deadline.isoformat())
         self.written.append(spec)
         return None

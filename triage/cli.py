@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import sys
 import time
 from pathlib import Path
@@ -24,8 +25,10 @@ app = typer.Typer(
 )
 ingest_app = typer.Typer(help="Ingest signals and run the flow on them.", no_args_is_help=True)
 db_app = typer.Typer(help="The store's schema.", no_args_is_help=True)
+apikey_app = typer.Typer(help="API keys for the HTTP API (scopes: ingest, review, admin).", no_args_is_help=True)
 app.add_typer(ingest_app, name="ingest")
 app.add_typer(db_app, name="db")
+app.add_typer(apikey_app, name="apikey")
 
 out = Console(width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True)
@@ -194,11 +197,7 @@ def classify(
     output: Annotated[Path, typer.Option("--output", help="JSONL of classify output rows")],
 ) -> None:
     """Classify email rows offline: category, confidence, priority and fields per row."""
-    from triage.ingest.extract import extract_fields
-    from triage.ingest.mime import parse_date
-    from triage.ingest.reply import split_reply
-    from triage.models.priority import prioritise
-    from triage.models.text import model_text
+    from triage.classify import classify_rows, row_problem
     from triage.services import load_model
 
     settings = _settings()
@@ -206,31 +205,26 @@ def classify(
         model = load_model(settings)
     except TriageError as exc:
         _fail(str(exc))
-    lines = input.read_text(encoding="utf-8").splitlines()
-    rows, results = [], []
-    for number, line in enumerate(lines, 1):
+    results: list[tuple[int, dict]] = []
+    good: list[tuple[int, dict]] = []
+    for number, line in enumerate(input.read_text(encoding="utf-8").splitlines(), 1):
         if not line.strip():
             continue
         try:
             row = json.loads(line)
-            if not isinstance(row, dict) or not isinstance(row.get("subject"), str) or not isinstance(row.get("body"), str):
-                raise ValueError("an email row needs string 'subject' and 'body'")
-            rows.append((row.get("id", number), row))
-        except (json.JSONDecodeError, ValueError) as exc:
-            results.append((number, {"id": number, "error": str(exc)}))
+        except json.JSONDecodeError as exc:
+            results.append((number, {"id": number, "error": f"line {number}: invalid JSON: {exc}"}))
+            continue
+        problem = row_problem(row)
+        if problem:
+            results.append((number, {"id": row.get("id", number) if isinstance(row, dict) else number,
+                                     "error": problem}))
+        else:
+            good.append((number, {**row, "id": row.get("id", number)}))
     started = time.perf_counter()
-    predictions = model.predict([model_text(r["subject"], r["body"]) for _, r in rows]) if rows else []
-    for (row_id, row), prediction in zip(rows, predictions, strict=True):
-        sent_at = parse_date(str(row["date"])) if row.get("date") else None
-        sent = sent_at.date() if sent_at else None
-        text = f"{row['subject']}\n{row['body']}"
-        fields = extract_fields(text, sent, prediction.category)
-        newest = f"{row['subject']}\n{split_reply(row['body']).newest}"
-        prio = prioritise(prediction.category, newest, fields, sent)
-        top = sorted(prediction.scores.items(), key=lambda kv: kv[1], reverse=True)[:3]
-        results.append((row_id, {"id": row_id, "category": prediction.category, "confidence": prediction.confidence,
-                                 "priority": prio.priority, "fields": fields.as_dict(),
-                                 "explanation": "; ".join(f"{c} {p:.2f}" for c, p in top)}))
+    classified = classify_rows(model, [row for _, row in good]) if good else []
+    results += [(number, out_row) for (number, _), out_row in zip(good, classified, strict=True)]
+    results.sort(key=lambda item: item[0])
     with output.open("w", encoding="utf-8") as fh:
         for _, result in results:
             fh.write(json.dumps(result, ensure_ascii=False) + "\n")
@@ -276,6 +270,99 @@ def db_upgrade() -> None:
     settings = _settings()
     open_store(settings)
     out.print(f"store at {settings.store_url.split('@')[-1]} is up to date")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="interface to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port")] = 8000,
+) -> None:
+    """The HTTP API, plus the in-process scheduler when TRIAGE_SCHEDULER=inprocess (the default)."""
+    import uvicorn
+
+    from triage.api import create_app
+    from triage.api.runtime import Runtime
+    from triage.jobs import InProcessScheduler, JobContext
+    from triage.services import build_writer
+
+    settings = _settings()
+    try:
+        runtime = Runtime.start(settings)
+        writer = build_writer(settings)
+    except TriageError as exc:
+        _fail(str(exc))
+    scheduler = None
+    if settings.scheduler == "inprocess":
+        scheduler = InProcessScheduler(JobContext(settings, runtime.engine, writer, runtime.metrics))
+        scheduler.start()
+    ready, detail = runtime.model_ready()
+    err.print(f"triage {settings.scheduler} scheduler; model: {detail if ready else 'none yet (' + detail + ')'}")
+    server = uvicorn.Server(uvicorn.Config(create_app(settings, runtime=runtime), host=host, port=port,
+                                           log_config=None, timeout_graceful_shutdown=30))
+    # uvicorn handles SIGTERM/SIGINT as a graceful shutdown and then re-raises the signal to the
+    # handler it found at start: make that a no-op so the scheduler below is stopped cleanly.
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: None)
+    try:
+        server.run()
+    finally:
+        if scheduler is not None:
+            scheduler.stop()  # a running job finishes; nothing is left half-written
+        runtime.close()
+
+
+@apikey_app.command("create")
+def apikey_create(
+    name: Annotated[str, typer.Option(help="who or what uses the key")],
+    scopes: Annotated[str, typer.Option(help="comma-separated: ingest, review, admin")],
+) -> None:
+    """Create a key; it is printed once, as the last word of the output, and stored only as a hash."""
+    from triage.apikeys import ApiKeyError, create_key, parse_scopes
+    from triage.services import open_store
+    from triage.store import session_scope
+
+    settings = _settings()
+    try:
+        wanted = parse_scopes(scopes)
+        with session_scope(open_store(settings)) as session:
+            key = create_key(session=session, name=name, scopes=wanted)
+    except ApiKeyError as exc:
+        _fail(str(exc))
+    print(f"Created key '{name}' with scopes {','.join(wanted)}. Store it now; it is not shown again: {key}")
+
+
+@apikey_app.command("revoke")
+def apikey_revoke(name: Annotated[str, typer.Option(help="the key's name")]) -> None:
+    """Revoke every active key with this name."""
+    from triage.apikeys import revoke_key
+    from triage.services import open_store
+    from triage.store import session_scope
+
+    settings = _settings()
+    with session_scope(open_store(settings)) as session:
+        count = revoke_key(session=session, name=name)
+    if not count:
+        _fail(f"no active key named '{name}'")
+    out.print(f"revoked {count} key(s) named '{name}'")
+
+
+@apikey_app.command("list")
+def apikey_list() -> None:
+    """Keys by name, scopes, creation, last use and revocation (never the keys)."""
+    from triage.apikeys import list_keys
+    from triage.services import open_store
+    from triage.store import session_scope
+
+    settings = _settings()
+    table = Table(title="API keys")
+    for column in ("name", "prefix", "scopes", "created", "last used", "revoked"):
+        table.add_column(column)
+    with session_scope(open_store(settings)) as session:
+        for row in list_keys(session=session):
+            table.add_row(row.name, row.prefix, ",".join(row.scopes), f"{row.created_at:%Y-%m-%d %H:%M}",
+                          f"{row.last_used_at:%Y-%m-%d %H:%M}" if row.last_used_at else "-",
+                          f"{row.revoked_at:%Y-%m-%d %H:%M}" if row.revoked_at else "-")
+    out.print(table)
 
 
 def main() -> None:

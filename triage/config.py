@@ -130,6 +130,10 @@ class Settings(_Group):
     redis_url: str = "redis://127.0.0.1:6379/0"
     log_level: str = "INFO"
     log_format: Literal["console", "json"] = "console"
+    signing_secret: SecretStr | None = Field(
+        default=None, description="HMAC secret for X-Triage-Signature on POST /v1/signals")
+    outbox_interval: int = Field(default=30, ge=1, description="seconds between outbox flushes")
+    lease_seconds: int = Field(default=300, ge=10, description="how long a worker holds a claimed item")
 
     imap: ImapSettings = Field(default_factory=ImapSettings)
     odoo: OdooSettings = Field(default_factory=OdooSettings)

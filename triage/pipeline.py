@@ -175,9 +175,10 @@ def process(session: Session, signal: SignalRow, services: Services, *, now: dt.
     return result
 
 
-def ingest(session: Session, intake: Intake, services: Services) -> FlowResult:
+def ingest(session: Session, intake: Intake, services: Services, *, submitted_by: str | None = None) -> FlowResult:
     """Store an intake (once) and run the flow on it; a failure quarantines it, never loses it."""
-    row, duplicate = repo.store_intake(session=session, intake=intake, raw_dir=services.settings.raw_dir)
+    row, duplicate = repo.store_intake(session=session, intake=intake, raw_dir=services.settings.raw_dir,
+                                       submitted_by=submitted_by)
     if duplicate or row.state != SignalState.RECEIVED.value:
         return FlowResult(signal_id=row.id, duplicate=duplicate, state=row.state, reason=row.quarantine_reason)
     savepoint = session.begin_nested()

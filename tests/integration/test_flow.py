@@ -58,7 +58,7 @@ def test_flow_end_to_end_and_idempotent(services):
 
     again, writer2 = _run(engine, svc, names)
     assert all(r.duplicate for r in again)
-    assert writer2.written == []
+    assert not writer2.written
     with session_scope(engine) as session:
         assert session.scalar(select(func.count()).select_from(SignalRow)) == n_signals
         assert session.scalar(select(func.count()).select_from(ActivityRow)) == n_activities

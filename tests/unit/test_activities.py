@@ -16,4 +16,4 @@ def test_note_is_escaped_and_carries_the_reference():
     assert f"triage-ref:{spec.triage_ref}" in spec.note_html
     assert spec.key == "purchase.order:P00009:quality_issue"
     writer = DryRunWriter()
-    assert writer.write(spec) is None and writer.written == [spec]
+    assert writer.write(spec) is None and list(writer.written) == [spec]

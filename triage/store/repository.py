@@ -42,7 +42,8 @@ def audit(session: Session, kind: str, subject_type: str, subject_id: int | None
     session.add(AuditEventRow(kind=kind, subject_type=subject_type, subject_id=subject_id, data=data))
 
 
-def store_intake(*, session: Session, intake: Intake, raw_dir: Path) -> tuple[SignalRow, bool]:
+def store_intake(*, session: Session, intake: Intake, raw_dir: Path,
+                 submitted_by: str | None = None) -> tuple[SignalRow, bool]:
     """Store an intake once (by its key); returns (row, duplicate)."""
     signal = intake.signal
     existing = session.scalar(select(SignalRow).where(SignalRow.key == signal.key))
@@ -66,6 +67,7 @@ def store_intake(*, session: Session, intake: Intake, raw_dir: Path) -> tuple[Si
         raw_name=intake.raw_name[:500],
         attachments=[vars(a) for a in signal.attachments],
         meta=signal.meta,
+        submitted_by=submitted_by,
     )
     session.add(row)
     session.flush()

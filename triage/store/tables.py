@@ -59,6 +59,9 @@ class SignalRow(Base):
     meta: Mapped[dict[str, Any]] = mapped_column(default=dict)
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
     processed_at: Mapped[dt.datetime | None]
+    submitted_by: Mapped[str | None] = mapped_column(String(100))
+    lease_owner: Mapped[str | None] = mapped_column(String(100))
+    lease_until: Mapped[dt.datetime | None]
 
 
 class CaseRow(Base):
@@ -204,3 +207,18 @@ class SourceCheckpointRow(Base):
     last_success: Mapped[dt.datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class ApiKeyRow(Base):
+    """An API key: only its SHA-256 is stored; ``prefix`` finds it without scanning hashes."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    prefix: Mapped[str] = mapped_column(String(16), unique=True)
+    key_hash: Mapped[str] = mapped_column(String(64))
+    scopes: Mapped[list[Any]] = mapped_column(default=list)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[dt.datetime | None]
+    last_used_at: Mapped[dt.datetime | None]

@@ -1,0 +1,75 @@
+"""`triage serve` as an operator runs it: a key from the CLI, real HTTP, the scheduler, SIGTERM."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import SAMPLES
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+TRIAGE = shutil.which("triage", path=str(Path(sys.executable).parent)) or "triage"
+
+
+def _env(data_dir: Path) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TRIAGE_")}
+    env.update(TRIAGE_DATA_DIR=str(data_dir), HF_HUB_OFFLINE="1", TRIAGE_OUTBOX_INTERVAL="1")
+    return env
+
+
+def test_serve_ingests_flushes_and_stops_gracefully(trained, tmp_path):
+    settings, _ = trained
+    data_dir = tmp_path / "var"
+    shutil.copytree(settings.data_dir, data_dir)
+    for leftover in data_dir.glob("triage.db*"):
+        leftover.unlink()
+    env = _env(data_dir)
+    created = subprocess.run([TRIAGE, "apikey", "create", "--name", "n8n", "--scopes", "ingest,review"],
+                             env=env, capture_output=True, text=True, timeout=120)
+    assert created.returncode == 0, created.stderr
+    key = created.stdout.split()[-1]
+    assert key.startswith("trg_")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = subprocess.Popen([TRIAGE, "serve", "--port", str(port)], env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True)
+    try:
+        client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30)
+        deadline = time.time() + 120
+        while time.time() < deadline:
+            try:
+                if client.get("/readyz").status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.3)
+        else:
+            pytest.fail("triage serve did not become ready")
+        sent = client.post("/v1/signals", content=(SAMPLES / "09_recall_webbing_slings.eml").read_bytes(),
+                           headers={"Authorization": f"Bearer {key}", "Content-Type": "message/rfc822"})
+        assert sent.status_code == 201 and sent.json()["state"] == "processed"
+        deadline = time.time() + 30
+        while time.time() < deadline:  # the in-process scheduler flushes the outbox every second
+            status = json.loads(subprocess.run([TRIAGE, "status", "--json"], env=env, capture_output=True,
+                                               text=True, timeout=120).stdout)
+            if status["outbox"]["by_state"]["sent"] == 1:
+                break
+            time.sleep(0.5)
+        assert status["outbox"]["by_state"] == {"pending": 0, "sent": 1, "failed": 0}
+        assert 'triage_job_last_success_timestamp_seconds{job="flush_outbox"}' in client.get("/metrics").text
+    finally:
+        server.send_signal(signal.SIGTERM)
+        output, _ = server.communicate(timeout=60)
+    assert server.returncode == 0, output[-3000:]
+    assert "scheduler stopped" in output

@@ -1,0 +1,104 @@
+"""Scheduled jobs as plain functions, and the in-process runner.
+
+A job takes a session and the runtime pieces it needs. ``run_job`` owns the job's session
+(commit on success, rollback on error), its error logging and its metrics, so the in-process
+scheduler and the Celery tasks run jobs the same way. Later capabilities add their jobs
+(mailbox polling, Odoo sync, feedback collection, model-alias check) to ``JOBS``.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from triage import outbox
+from triage.activities import ActivityWriter
+from triage.config import Settings
+from triage.metrics import Metrics
+from triage.policies.policy import load_policy
+from triage.store import repository as repo
+from triage.store import session_scope
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class JobContext:
+    settings: Settings
+    engine: Engine
+    writer: ActivityWriter
+    metrics: Metrics
+
+
+def flush_outbox(session: Session, ctx: JobContext) -> dict:
+    """Write due outbox items (the policy's kill switch is read afresh every flush)."""
+    policy = load_policy(ctx.settings.policy_path)
+    result = outbox.flush(session, ctx.writer, kill_switch=policy.kill_switch,
+                          case_of_decision=lambda d: repo.case_of_decision(session=session, decision_id=d))
+    return {"sent": result.sent, "retrying": result.retrying, "failed": result.failed,
+            "kill_switch": result.skipped_kill_switch}
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str
+    run: Callable[[Session, JobContext], dict]
+    interval: Callable[[Settings], float]
+
+
+JOBS: list[Job] = [
+    Job("flush_outbox", flush_outbox, lambda s: s.outbox_interval),
+]
+
+
+def run_job(job: Job, ctx: JobContext) -> dict | None:
+    """Run one job in its own transaction; log and count failures, never raise."""
+    started = time.perf_counter()
+    try:
+        with session_scope(ctx.engine) as session:
+            result = job.run(session, ctx)
+    except Exception:
+        ctx.metrics.job_failures.labels(job.name).inc()
+        log.exception("job %s failed", job.name)
+        return None
+    ctx.metrics.job_last_success.labels(job.name).set(time.time())
+    log.debug("job %s done in %.3fs: %s", job.name, time.perf_counter() - started, result)
+    return result
+
+
+class InProcessScheduler:
+    """Runs each job on its interval in one background thread; ``stop()`` lets a running job finish."""
+
+    def __init__(self, ctx: JobContext, jobs: list[Job] | None = None):
+        self.ctx = ctx
+        self.jobs = jobs if jobs is not None else JOBS
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="triage-scheduler", daemon=True)
+
+    def start(self) -> None:
+        log.info("in-process scheduler started: %s", ", ".join(j.name for j in self.jobs))
+        self._thread.start()
+
+    def _loop(self) -> None:
+        due = {job.name: 0.0 for job in self.jobs}
+        while not self._stop.is_set():
+            now = time.monotonic()
+            for job in self.jobs:
+                if self._stop.is_set():
+                    break
+                if now >= due[job.name]:
+                    run_job(job, self.ctx)
+                    due[job.name] = time.monotonic() + job.interval(self.ctx.settings)
+            self._stop.wait(min(1.0, max(0.05, min(due.values()) - time.monotonic())))
+
+    def stop(self, timeout: float = 60.0) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+        log.info("in-process scheduler stopped")
