@@ -6,7 +6,9 @@ PIP    := $(BIN)/pip install --disable-pip-version-check -q -c constraints.txt
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: demo test test-fast bench install install-dev clean help
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: demo test test-fast test-deps bench install install-dev clean help
 
 help:
 	@echo "make demo   - create .venv, install, run 'triage demo'"
@@ -31,7 +33,14 @@ install-dev: $(VENV)/.installed-dev
 demo: install
 	$(BIN)/triage demo
 
-test: install-dev
+# System packages the tests use: Debian's docker-compose validates docker-compose.yml.
+test-deps:
+	@command -v docker-compose >/dev/null 2>&1 || { \
+	  echo "installing Debian's docker-compose (the tests validate docker-compose.yml with it)"; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends docker-compose; }
+
+test: install-dev test-deps
 	$(BIN)/python -m pytest
 
 test-fast: install-dev

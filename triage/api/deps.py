@@ -36,7 +36,8 @@ def get_session(runtime: RuntimeDep) -> Iterator[Session]:
         yield session
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+# scope="function": commit before the response is sent, so a 201 means the data is stored.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
 def get_services(runtime: RuntimeDep) -> Services:
