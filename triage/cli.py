@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
+import socket
 import sys
 import time
 from pathlib import Path
@@ -309,6 +311,33 @@ def serve(
         if scheduler is not None:
             scheduler.stop()  # a running job finishes; nothing is left half-written
         runtime.close()
+
+
+@app.command()
+def worker(
+    concurrency: Annotated[int, typer.Option(help="worker processes")] = 2,
+    loglevel: Annotated[str, typer.Option(help="Celery log level")] = "INFO",
+) -> None:
+    """A Celery worker (scale-out mode): processes signals and runs the jobs beat sends."""
+    from triage.celery_app import configure
+    from triage.services import open_store
+
+    settings = _settings()
+    open_store(settings).dispose()  # migrations applied once, before the pool forks
+    configure(settings).worker_main(["worker", f"--concurrency={concurrency}", f"--loglevel={loglevel}",
+                                     "--pool=prefork", "--without-gossip", "--without-mingle",
+                                     f"--hostname=triage@{socket.gethostname()}:{os.getpid()}"])
+
+
+@app.command()
+def beat(loglevel: Annotated[str, typer.Option(help="Celery log level")] = "INFO") -> None:
+    """Celery beat: the one scheduler of a scale-out deployment (outbox flushes, lease reclaims)."""
+    from triage.celery_app import configure
+
+    settings = _settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    configure(settings).start(["beat", f"--loglevel={loglevel}",
+                               f"--schedule={settings.data_dir / 'celerybeat-schedule'}"])
 
 
 @apikey_app.command("create")

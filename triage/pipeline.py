@@ -175,12 +175,9 @@ def process(session: Session, signal: SignalRow, services: Services, *, now: dt.
     return result
 
 
-def ingest(session: Session, intake: Intake, services: Services, *, submitted_by: str | None = None) -> FlowResult:
-    """Store an intake (once) and run the flow on it; a failure quarantines it, never loses it."""
-    row, duplicate = repo.store_intake(session=session, intake=intake, raw_dir=services.settings.raw_dir,
-                                       submitted_by=submitted_by)
-    if duplicate or row.state != SignalState.RECEIVED.value:
-        return FlowResult(signal_id=row.id, duplicate=duplicate, state=row.state, reason=row.quarantine_reason)
+def run(session: Session, row: SignalRow, services: Services) -> FlowResult:
+    """Run the flow on a stored, received signal inside a savepoint; a failure quarantines the
+    signal with its reason instead of losing it. The caller commits."""
     savepoint = session.begin_nested()
     try:
         result = process(session, row, services)
@@ -192,3 +189,28 @@ def ingest(session: Session, intake: Intake, services: Services, *, submitted_by
         repo.quarantine(session=session, row=row, reason=QuarantineReason.PROCESSING_ERROR.value,
                         error=f"{type(exc).__name__}: {exc}")
         return FlowResult(signal_id=row.id, duplicate=False, state=row.state, reason=row.quarantine_reason)
+
+
+def store(session: Session, intake: Intake, services: Services, *, submitted_by: str | None = None
+          ) -> tuple[SignalRow, bool]:
+    """Store an intake once (by its key); returns (row, duplicate)."""
+    return repo.store_intake(session=session, intake=intake, raw_dir=services.settings.raw_dir,
+                             submitted_by=submitted_by)
+
+
+def accept(engine, intake: Intake, services: Services, *, submitted_by: str | None = None) -> FlowResult:
+    """Store an intake in its own committed transaction, for a worker to process (scale-out
+    mode): the caller enqueues it only after this returns, so the worker always finds it."""
+    from triage.store import session_scope
+
+    with session_scope(engine) as session:
+        row, duplicate = store(session, intake, services, submitted_by=submitted_by)
+        return FlowResult(signal_id=row.id, duplicate=duplicate, state=row.state, reason=row.quarantine_reason)
+
+
+def ingest(session: Session, intake: Intake, services: Services, *, submitted_by: str | None = None) -> FlowResult:
+    """Store an intake (once) and run the flow on it now (the in-process mode)."""
+    row, duplicate = store(session, intake, services, submitted_by=submitted_by)
+    if duplicate or row.state != SignalState.RECEIVED.value:
+        return FlowResult(signal_id=row.id, duplicate=duplicate, state=row.state, reason=row.quarantine_reason)
+    return run(session, row, services)

@@ -10,9 +10,10 @@ from fastapi.security import HTTPAuthorizationCredentials
 from starlette.concurrency import run_in_threadpool
 
 from triage import pipeline, signing
-from triage.api.deps import ServicesDep, SessionDep, SettingsDep, bearer, principal
+from triage.api.deps import RuntimeDep, ServicesDep, SessionDep, SettingsDep, bearer, principal
 from triage.api.schemas import EMAIL_EXAMPLE, SignalAccepted
 from triage.apikeys import Principal
+from triage.celery_app import enqueue_signal
 from triage.domain import Source
 from triage.ingest import Intake
 from triage.ingest.files import from_email_row, from_eml, from_json, from_pdf
@@ -91,6 +92,7 @@ async def post_signal(
     session: SessionDep,
     settings: SettingsDep,
     services: ServicesDep,
+    runtime: RuntimeDep,
     caller: Annotated[Principal, Depends(ingest_caller)],
 ) -> SignalAccepted:
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -105,7 +107,12 @@ async def post_signal(
         body, filename = await request.body(), "request"
     source = Source.WEBHOOK if caller.name == "webhook" else Source.API
     intake = _intake(content_type, body, filename, settings, source)
-    result = await run_in_threadpool(pipeline.ingest, session, intake, services, submitted_by=caller.name)
+    if settings.scheduler == "celery":  # store now, a worker runs the flow
+        result = await run_in_threadpool(pipeline.accept, runtime.engine, intake, services, submitted_by=caller.name)
+        if not result.duplicate and result.state == "received":
+            await run_in_threadpool(enqueue_signal, result.signal_id)
+    else:
+        result = await run_in_threadpool(pipeline.ingest, session, intake, services, submitted_by=caller.name)
     if result.duplicate:
         response.status_code = status.HTTP_200_OK
     return SignalAccepted(id=result.signal_id, state=result.state, duplicate=result.duplicate, reason=result.reason)
