@@ -9,7 +9,15 @@ from sqlalchemy.orm import Session
 
 from triage import outbox
 from triage.activities import render
-from triage.domain import Action, ApprovedDecision, Decision, Outcome, Proposal, RecordRef, RuleResult
+from triage.domain import (
+    Action,
+    ApprovedDecision,
+    Decision,
+    Outcome,
+    Proposal,
+    RecordRef,
+    RuleResult,
+)
 from triage.errors import TriageError
 from triage.policies.gate import activity_key
 from triage.store import repository as repo

@@ -8,6 +8,7 @@ from typing import Any, Generic, TypeVar
 from pydantic import BaseModel, ConfigDict, Field
 
 T = TypeVar("T")
+MAX_ID = 2**31 - 1  # ids and offsets fit a 32-bit integer column on every store
 
 EMAIL_EXAMPLE = {
     "id": "mail-1",

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Path, Query
 
 from triage import cases as case_service
 from triage.api.deps import ReviewKey, SessionDep
 from triage.api.schemas import (
+    MAX_ID,
     AssessmentRead,
     CaseRead,
     CaseSummary,
@@ -45,7 +46,7 @@ def list_cases(
     session: SessionDep,
     _: ReviewKey,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
     category: Category | None = None,
     state: Literal["open", "closed"] | None = None,
     priority: Annotated[int | None, Query(ge=1, le=4)] = None,
@@ -61,7 +62,7 @@ def list_cases(
 
 @router.get("/{case_id}", response_model=CaseRead, summary="One case with its signals, assessments, proposals "
             "and decisions", responses={404: {"description": "no such case"}})
-def get_case(case_id: int, session: SessionDep, _: ReviewKey) -> CaseRead:
+def get_case(case_id: Annotated[int, Path(ge=1, le=MAX_ID)], session: SessionDep, _: ReviewKey) -> CaseRead:
     view = case_service.get_case(session=session, case_id=case_id)
     if view is None:
         raise HTTPException(404, f"no case {case_id}")

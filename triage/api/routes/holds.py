@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Path, Query
 
 from triage import holds
 from triage.api.deps import ReviewKey, SessionDep, SettingsDep
 from triage.api.routes.cases import decision_read, proposal_read
-from triage.api.schemas import DecisionRead, HeldDecision, Page, ReviewRequest
+from triage.api.schemas import MAX_ID, DecisionRead, HeldDecision, Page, ReviewRequest
 from triage.domain import RecordRef
 from triage.store.tables import ProposalRow
 
@@ -18,7 +18,7 @@ router = APIRouter(prefix="/v1/holds", tags=["hold queue"])
 
 @router.get("", response_model=Page[HeldDecision], summary="Held decisions, oldest first")
 def list_holds(session: SessionDep, _: ReviewKey, limit: Annotated[int, Query(ge=1, le=500)] = 50,
-               offset: Annotated[int, Query(ge=0)] = 0) -> Page[HeldDecision]:
+               offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0) -> Page[HeldDecision]:
     rows, total = holds.list_held(session=session, limit=limit, offset=offset)
     items = []
     for d in rows:
@@ -41,7 +41,7 @@ def _review(decision_id: int, body: ReviewRequest | None, approve: bool, session
 @router.post("/{decision_id}/approve", response_model=DecisionRead, summary="Approve a held decision",
              responses={403: {"description": "four eyes"}, 404: {"description": "no such decision"},
                         409: {"description": "not held, or no record to write to"}})
-def approve(decision_id: int, session: SessionDep, settings: SettingsDep, who: ReviewKey,
+def approve(decision_id: Annotated[int, Path(ge=1, le=MAX_ID)], session: SessionDep, settings: SettingsDep, who: ReviewKey,
             body: ReviewRequest | None = None) -> DecisionRead:
     return _review(decision_id, body, True, session, settings, who)
 
@@ -49,6 +49,6 @@ def approve(decision_id: int, session: SessionDep, settings: SettingsDep, who: R
 @router.post("/{decision_id}/reject", response_model=DecisionRead, summary="Reject a held decision",
              responses={403: {"description": "four eyes"}, 404: {"description": "no such decision"},
                         409: {"description": "not held"}})
-def reject(decision_id: int, session: SessionDep, settings: SettingsDep, who: ReviewKey,
+def reject(decision_id: Annotated[int, Path(ge=1, le=MAX_ID)], session: SessionDep, settings: SettingsDep, who: ReviewKey,
            body: ReviewRequest | None = None) -> DecisionRead:
     return _review(decision_id, body, False, session, settings, who)
