@@ -50,6 +50,7 @@ bench: install-dev
 	$(BIN)/python -m benchmarks.fields
 	$(BIN)/python -m benchmarks.priority
 	$(BIN)/python -m benchmarks.classifier
+	$(BIN)/python -m benchmarks.api
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

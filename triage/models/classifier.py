@@ -12,6 +12,8 @@ serves it as one model.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
@@ -51,19 +53,31 @@ class EmbeddingFeatures(BaseEstimator, TransformerMixin):
         return np.array([f"emb{i}" for i in range(384)], dtype=object)
 
 
-_CACHE: dict[tuple[str, str], np.ndarray] = {}
-_CACHE_LIMIT = 20_000
+_CACHE: dict[tuple[str, str], np.ndarray] | None = None  # only inside cached_embeddings()
+
+
+@contextmanager
+def cached_embeddings() -> Iterator[None]:
+    """Remember embeddings by text while the block runs: training and cross-validation embed
+    the same texts many times. Serving never caches (a server sees each text once, and must
+    not grow)."""
+    global _CACHE
+    previous = _CACHE
+    _CACHE = {} if previous is None else previous
+    try:
+        yield
+    finally:
+        _CACHE = previous
 
 
 def _cached_embed(texts: list[str], model_path: str) -> np.ndarray:
-    """Embeddings with a per-process cache: cross-validation folds see the same texts again."""
+    path = None if model_path == PACKAGED else model_path
+    if _CACHE is None:
+        return embed(texts, path) if texts else np.zeros((0, 384), dtype=np.float32)
     keys = [(model_path, hashlib.sha1(t.encode()).hexdigest()) for t in texts]
     missing = [i for i, k in enumerate(keys) if k not in _CACHE]
     if missing:
-        vectors = embed([texts[i] for i in missing], None if model_path == PACKAGED else model_path)
-        if len(_CACHE) + len(missing) > _CACHE_LIMIT:
-            _CACHE.clear()
-        for i, vec in zip(missing, vectors, strict=True):
+        for i, vec in zip(missing, embed([texts[i] for i in missing], path), strict=True):
             _CACHE[keys[i]] = vec
     return np.vstack([_CACHE[k] for k in keys]) if keys else np.zeros((0, 384), dtype=np.float32)
 
