@@ -7,9 +7,6 @@ in the process that does the work and exported from its own registry.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-
 from prometheus_client import CollectorRegistry, Gauge, Histogram
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
@@ -42,14 +39,6 @@ class Metrics:
 
     def watch_store(self, engine: Engine) -> None:
         self.registry.register(StoreCollector(engine))
-
-    def timed(self, histogram: Histogram, **labels) -> Callable:
-        started = time.perf_counter()
-
-        def done() -> None:
-            (histogram.labels(**labels) if labels else histogram).observe(time.perf_counter() - started)
-
-        return done
 
 
 class StoreCollector(Collector):

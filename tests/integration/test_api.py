@@ -192,3 +192,12 @@ def test_model_info(api):
     client, keys, _ = api
     info = client.get("/v1/model", headers=_auth(keys["ingester"])).json()
     assert info["loaded"] and info["name"] == "triage-classifier" and "delivery_delay" in info["classes"]
+
+
+def test_model_latency_is_measured_for_the_flow_and_classify(api):
+    client, keys, _ = api
+    client.post("/v1/signals", json=ROW, headers=_auth(keys["ingester"]))
+    client.post("/v1/classify", json={"rows": [ROW]}, headers=_auth(keys["ingester"]))
+    metrics = client.get("/metrics").text
+    count = next(line for line in metrics.splitlines() if line.startswith("triage_model_latency_seconds_count"))
+    assert float(count.split()[-1]) == 2.0

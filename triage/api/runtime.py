@@ -33,6 +33,7 @@ class Runtime:
         with self._lock:
             if self._services is None:
                 self._services = build_services(self.settings)
+                self._services.model.on_predict = self.metrics.model_latency.observe
             return self._services
 
     def model_ready(self) -> tuple[bool, str]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +22,7 @@ class ModelBundle:
     name: str
     version: str
     pipeline: Any  # a fitted sklearn Pipeline over raw texts
+    on_predict: Callable[[float], None] | None = None  # gets each batch's seconds (metrics)
 
     @property
     def classes(self) -> list[str]:
@@ -28,7 +31,10 @@ class ModelBundle:
     def predict(self, texts: list[str]) -> list[Prediction]:
         if not texts:
             return []
+        started = time.perf_counter()
         probabilities = np.asarray(self.pipeline.predict_proba(list(texts)))
+        if self.on_predict is not None:
+            self.on_predict(time.perf_counter() - started)
         classes = self.classes
         out = []
         for row in probabilities:

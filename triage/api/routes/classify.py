@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
 
-from triage.api.deps import IngestKey, RuntimeDep, ServicesDep
+from triage.api.deps import IngestKey, ServicesDep
 from triage.api.schemas import ClassifyRequest, ClassifyResponse
 from triage.classify import classify_rows
 
@@ -13,10 +13,8 @@ router = APIRouter(prefix="/v1", tags=["classify"])
 
 
 @router.post("/classify", response_model=ClassifyResponse, summary="Classify email rows (nothing is stored)")
-async def classify(body: ClassifyRequest, services: ServicesDep, runtime: RuntimeDep, _: IngestKey) -> ClassifyResponse:
+async def classify(body: ClassifyRequest, services: ServicesDep, _: IngestKey) -> ClassifyResponse:
     rows = [{**row.model_dump(by_alias=True, exclude={"attachments"}), "id": row.id if row.id is not None else i}
             for i, row in enumerate(body.rows)]
-    done = runtime.metrics.timed(runtime.metrics.model_latency)
     results = await run_in_threadpool(classify_rows, services.model, rows)
-    done()
     return ClassifyResponse(results=results, model={"name": services.model.name, "version": services.model.version})
