@@ -78,8 +78,8 @@ def review(*, session: Session, decision_id: int, reviewer: str, approve: bool, 
                comment=comment, policy_hash=row.policy_hash)
     if approve:
         proposal = _proposal(proposal_row, assessment, record)
-        keys = repo.open_activity_keys(session=session)
-        is_update = activity_key(proposal) in keys
+        key = activity_key(proposal)
+        is_update = key in repo.open_activity_keys(session=session, keys=[key])
         decision = Decision(Outcome.APPROVE, "human_review", (step,), row.policy_hash, is_update=is_update)
         row.is_update = is_update
         approved = ApprovedDecision(decision=decision, decision_id=row.id)

@@ -45,7 +45,7 @@ def enqueue(session: Session, approved: ApprovedDecision, spec: ActivitySpec) ->
     existing = session.scalar(select(OutboxRow).where(OutboxRow.key == key))
     if existing is not None:
         return existing
-    row = OutboxRow(key=key, decision_id=approved.decision_id, payload=_spec_payload(spec))
+    row = OutboxRow(key=key, activity_key=spec.key, decision_id=approved.decision_id, payload=_spec_payload(spec))
     session.add(row)
     session.flush()
     return row

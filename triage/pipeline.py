@@ -33,7 +33,7 @@ from triage.ingest.extract import extract_fields
 from triage.ingest.reply import split_reply
 from triage.models.priority import prioritise
 from triage.models.text import model_text
-from triage.policies.gate import GateContext, decide
+from triage.policies.gate import GateContext, activity_key, decide
 from triage.proposals import propose
 from triage.services import Services
 from triage.store import repository as repo
@@ -150,7 +150,8 @@ def process(session: Session, signal: SignalRow, services: Services, *, now: dt.
     session.add(proposal_row)
     session.flush()
 
-    context = GateContext(open_activity_keys=repo.open_activity_keys(session=session), supplier_domain=supplier)
+    context = GateContext(open_activity_keys=repo.open_activity_keys(session=session, keys=[activity_key(proposal)]),
+                          supplier_domain=supplier)
     decision = decide(proposal, services.policy, context)
     decision_row = DecisionRow(
         proposal_id=proposal_row.id, outcome=decision.outcome.value, rule=decision.rule,

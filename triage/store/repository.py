@@ -127,12 +127,16 @@ def create_case(*, session: Session, key: str, exception_type: str, category: st
     return row
 
 
-def open_activity_keys(*, session: Session) -> frozenset[str]:
-    """Keys of open activities and of activities waiting in the outbox to be created."""
-    keys = set(session.scalars(select(ActivityRow.key).where(ActivityRow.state == "open")))
-    for payload in session.scalars(select(OutboxRow.payload).where(OutboxRow.state == "pending")):
-        keys.add(payload["key"])
-    return frozenset(keys)
+def open_activity_keys(*, session: Session, keys: list[str]) -> frozenset[str]:
+    """Which of ``keys`` have an open activity, or a create waiting in the outbox."""
+    keys = [k for k in keys if k]
+    if not keys:
+        return frozenset()
+    found = set(session.scalars(select(ActivityRow.key).where(ActivityRow.state == "open",
+                                                              ActivityRow.key.in_(keys))))
+    found |= set(session.scalars(select(OutboxRow.activity_key).where(OutboxRow.state == "pending",
+                                                                      OutboxRow.activity_key.in_(keys))))
+    return frozenset(found)
 
 
 def case_of_decision(*, session: Session, decision_id: int) -> int:

@@ -137,6 +137,7 @@ class OutboxRow(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     key: Mapped[str] = mapped_column(String(300), unique=True)
+    activity_key: Mapped[str | None] = mapped_column(String(300), index=True)
     decision_id: Mapped[int] = mapped_column(ForeignKey("decisions.id"))
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
     state: Mapped[str] = mapped_column(String(10), index=True, default="pending")
