@@ -223,8 +223,17 @@ def classify(
                                      "error": problem}))
         else:
             good.append((number, {**row, "id": row.get("id", number)}))
+    from rich.progress import Progress
+
     started = time.perf_counter()
-    classified = classify_rows(model, [row for _, row in good]) if good else []
+    classified: list[dict] = []
+    batch = 32
+    with Progress(console=err, transient=True, disable=not err.is_terminal) as progress:
+        task = progress.add_task("classifying", total=len(good))
+        for start in range(0, len(good), batch):
+            chunk = [row for _, row in good[start : start + batch]]
+            classified += classify_rows(model, chunk)
+            progress.advance(task, len(chunk))
     results += [(number, out_row) for (number, _), out_row in zip(good, classified, strict=True)]
     results.sort(key=lambda item: item[0])
     with output.open("w", encoding="utf-8") as fh:
