@@ -201,3 +201,19 @@ def test_model_latency_is_measured_for_the_flow_and_classify(api):
     metrics = client.get("/metrics").text
     count = next(line for line in metrics.splitlines() if line.startswith("triage_model_latency_seconds_count"))
     assert float(count.split()[-1]) == 2.0
+
+
+def test_without_a_model_the_api_starts_but_is_not_ready(settings):
+    from fastapi.testclient import TestClient
+
+    runtime = Runtime.start(settings)  # an empty MLflow store: no champion yet
+    with session_scope(runtime.engine) as session:
+        key = create_key(session=session, name="early", scopes=["ingest"])
+    with TestClient(create_app(runtime=runtime)) as client:
+        assert client.get("/healthz").status_code == 200
+        ready = client.get("/readyz")
+        assert ready.status_code == 503 and ready.json()["checks"]["model"].startswith("error: no model")
+        answer = client.post("/v1/classify", json={"rows": [ROW]}, headers=_auth(key))
+        assert answer.status_code == 503 and "training.train" in answer.json()["detail"]
+        assert client.get("/v1/model", headers=_auth(key)).json()["loaded"] is False
+    runtime.close()
