@@ -36,9 +36,8 @@ def test_adding_a_delay_moves_towards_delivery_delay(model):
     assert moved.scores["delivery_delay"] > base.scores["delivery_delay"]
 
 
-@pytest.mark.xfail(strict=True, reason="known weakness of the 260-email model: 'as confirmed' pulls a clear "
-                   "delay towards order_confirmation; the corpus issue (more late-confirmation examples) fixes it")
 def test_a_delay_that_says_as_confirmed(model):
+    """The 260-email model read this as order_confirmation; the late-confirmation examples fixed it."""
     assert _predict(model, *DELAY).category == "delivery_delay"
 
 
