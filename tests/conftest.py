@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
+import sys
 import uuid
 from pathlib import Path
 
@@ -79,3 +82,30 @@ def trained(tmp_path_factory):
     settings = load_settings(data_dir=data_dir)
     result = run_training(settings, quiet=True)
     return settings, result
+
+
+TRIAGE = shutil.which("triage", path=str(Path(sys.executable).parent)) or "triage"
+
+
+def triage_env(data_dir: Path, **settings: str) -> dict:
+    """The environment for a `triage` subprocess: no TRIAGE_* from the shell, then these."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TRIAGE_")}
+    env.update(TRIAGE_DATA_DIR=str(data_dir), HF_HUB_OFFLINE="1", **{f"TRIAGE_{k.upper()}": v
+                                                                      for k, v in settings.items()})
+    return env
+
+
+def run_triage(cwd: Path, data_dir: Path, *args: str, **settings: str) -> subprocess.CompletedProcess:
+    return subprocess.run([TRIAGE, *args], cwd=cwd, env=triage_env(data_dir, **settings), capture_output=True,
+                          text=True, timeout=600)
+
+
+@pytest.fixture
+def registry_copy(trained, tmp_path) -> Path:
+    """A data dir holding a copy of the trained MLflow registry and no store."""
+    settings, _ = trained
+    data_dir = tmp_path / "var"
+    shutil.copytree(settings.data_dir, data_dir)
+    for leftover in data_dir.glob("triage.db*"):
+        leftover.unlink()
+    return data_dir

@@ -3,26 +3,20 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import SAMPLES
+from tests.conftest import SAMPLES, run_triage
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
-TRIAGE = shutil.which("triage", path=str(Path(sys.executable).parent)) or "triage"
 FIELD_KEYS = {"po_refs", "invoice_refs", "new_date", "amounts", "tracking_numbers", "sku_refs"}
 
 
 def _triage(cwd: Path, data_dir: Path, *args: str) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TRIAGE_")}
-    env.update(TRIAGE_DATA_DIR=str(data_dir), HF_HUB_OFFLINE="1")
-    return subprocess.run([TRIAGE, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
+    return run_triage(cwd, data_dir, *args)
 
 
 def test_classify_writes_one_row_per_input_row(trained, tmp_path):
@@ -49,12 +43,8 @@ def test_classify_writes_one_row_per_input_row(trained, tmp_path):
     assert [r for r in out if "error" in r][0]["id"] == 3
 
 
-def test_ingest_file_quarantines_bad_input_and_goes_on(trained, tmp_path):
-    settings, _ = trained
-    data_dir = tmp_path / "var"
-    shutil.copytree(settings.data_dir, data_dir)  # the registry, not the store
-    for leftover in data_dir.glob("triage.db*"):
-        leftover.unlink()
+def test_ingest_file_quarantines_bad_input_and_goes_on(registry_copy, tmp_path):
+    data_dir = registry_copy
     bad = tmp_path / "scan.pdf"
     bad.write_bytes(b"%PDF-1.4\n%%EOF")
     result = _triage(tmp_path, data_dir, "ingest", "file", str(bad), str(SAMPLES / "09_recall_webbing_slings.eml"))

@@ -3,24 +3,18 @@
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.conftest import run_triage
+
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
-TRIAGE = shutil.which("triage", path=str(Path(sys.executable).parent)) or "triage"
-
-
 def _triage(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TRIAGE_")}
-    env.update(TRIAGE_DATA_DIR=str(tmp_path / "var"), HF_HUB_OFFLINE="1")
-    return subprocess.run([TRIAGE, *args], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
+    return run_triage(tmp_path, tmp_path / "var", *args)
 
 
 def _status(tmp_path: Path) -> dict:

@@ -3,38 +3,21 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import signal
 import socket
 import subprocess
-import sys
 import time
-from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.conftest import SAMPLES
+from tests.conftest import SAMPLES, TRIAGE, triage_env
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
-TRIAGE = shutil.which("triage", path=str(Path(sys.executable).parent)) or "triage"
-
-
-def _env(data_dir: Path) -> dict:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TRIAGE_")}
-    env.update(TRIAGE_DATA_DIR=str(data_dir), HF_HUB_OFFLINE="1", TRIAGE_OUTBOX_INTERVAL="1")
-    return env
-
-
-def test_serve_ingests_flushes_and_stops_gracefully(trained, tmp_path):
-    settings, _ = trained
-    data_dir = tmp_path / "var"
-    shutil.copytree(settings.data_dir, data_dir)
-    for leftover in data_dir.glob("triage.db*"):
-        leftover.unlink()
-    env = _env(data_dir)
+def test_serve_ingests_flushes_and_stops_gracefully(registry_copy):
+    data_dir = registry_copy
+    env = triage_env(data_dir, outbox_interval="1")
     created = subprocess.run([TRIAGE, "apikey", "create", "--name", "n8n", "--scopes", "ingest,review"],
                              env=env, capture_output=True, text=True, timeout=120)
     assert created.returncode == 0, created.stderr

@@ -15,15 +15,10 @@ from triage.store import session_scope
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
-@pytest.fixture(scope="module")
-def fuzzed_app(trained, tmp_path_factory):
+@pytest.fixture
+def fuzzed_app(trained, registry_copy):
     base, _ = trained
-    data_dir = tmp_path_factory.mktemp("fuzz") / "var"
-    import shutil
-
-    shutil.copytree(base.data_dir, data_dir)
-    for leftover in data_dir.glob("triage.db*"):
-        leftover.unlink()
+    data_dir = registry_copy
     runtime = Runtime.start(base.model_copy(update={"data_dir": data_dir, "database_url": None}, deep=True))
     with session_scope(runtime.engine) as session:
         key = create_key(session=session, name="fuzzer", scopes=["admin"])

@@ -7,16 +7,14 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
+from tests.conftest import TRIAGE, triage_env
 from triage.domain import Source
 from triage.ingest.files import from_email_row
 from triage.services import open_store
@@ -26,7 +24,6 @@ from triage.store.tables import AssessmentRow, SignalRow
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
-TRIAGE = shutil.which("triage", path=str(Path(sys.executable).parent)) or "triage"
 REDIS_URL = os.environ.get("TRIAGE_TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
 N = 1000
 
@@ -59,12 +56,10 @@ def _counts(engine):
     return processed, assessments, twice
 
 
-def test_two_workers_process_every_signal_exactly_once_despite_sigkill(trained, pg_url, redis_url, tmp_path):
+def test_two_workers_process_every_signal_exactly_once_despite_sigkill(trained, registry_copy, pg_url, redis_url,
+                                                                     tmp_path):
     base, _ = trained
-    data_dir = tmp_path / "var"
-    shutil.copytree(base.data_dir, data_dir)
-    for leftover in data_dir.glob("triage.db*"):
-        leftover.unlink()
+    data_dir = registry_copy
     settings = base.model_copy(update={"data_dir": data_dir, "database_url": pg_url, "redis_url": redis_url,
                                        "lease_seconds": 10, "scheduler": "celery"}, deep=True)
     engine = open_store(settings)
@@ -78,9 +73,8 @@ def test_two_workers_process_every_signal_exactly_once_despite_sigkill(trained, 
             stored, _ = repo.store_intake(session=session, intake=intake, raw_dir=settings.raw_dir)
             ids.append(stored.id)
 
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TRIAGE_")}
-    env.update(TRIAGE_DATA_DIR=str(data_dir), TRIAGE_DATABASE_URL=pg_url, TRIAGE_REDIS_URL=redis_url,
-               TRIAGE_LEASE_SECONDS="10", TRIAGE_SCHEDULER="celery", TRIAGE_OUTBOX_INTERVAL="5", HF_HUB_OFFLINE="1")
+    env = triage_env(data_dir, database_url=pg_url, redis_url=redis_url, lease_seconds="10", scheduler="celery",
+                     outbox_interval="5")
     logs = {name: (tmp_path / f"{name}.log").open("w") for name in ("a", "b", "beat")}
     worker_a = _start(["worker", "--concurrency", "1"], env, logs["a"])
     worker_b = _start(["worker", "--concurrency", "1"], env, logs["b"])

@@ -18,7 +18,16 @@ from triage.ingest.files import read_file
 from triage.status import status
 from triage.store import connect, migrate, session_scope
 from triage.store import repository as repo
-from triage.store.tables import ActivityRow, Base, CaseRow, DecisionRow, OutboxRow, ProposalRow, SignalRow, AssessmentRow
+from triage.store.tables import (
+    ActivityRow,
+    AssessmentRow,
+    Base,
+    CaseRow,
+    DecisionRow,
+    OutboxRow,
+    ProposalRow,
+    SignalRow,
+)
 
 pytestmark = pytest.mark.integration
 

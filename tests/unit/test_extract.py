@@ -2,7 +2,17 @@ import datetime as dt
 
 import pytest
 
-from triage.ingest.extract import amounts, dates, extract_fields, invoice_refs, new_date, parse_number, po_refs, sku_refs, tracking_numbers
+from triage.ingest.extract import (
+    amounts,
+    dates,
+    extract_fields,
+    invoice_refs,
+    new_date,
+    parse_number,
+    po_refs,
+    sku_refs,
+    tracking_numbers,
+)
 
 SENT = dt.date(2026, 11, 2)
 
