@@ -32,7 +32,7 @@ from triage.ingest import Intake
 from triage.ingest.extract import extract_fields
 from triage.ingest.reply import split_reply
 from triage.models.priority import prioritise
-from triage.models.text import model_text
+from triage.models.text import join_newest
 from triage.policies.gate import GateContext, activity_key, decide
 from triage.proposals import propose
 from triage.services import Services
@@ -83,7 +83,7 @@ def assess(signal: SignalRow, services: Services) -> tuple[Assessment, str]:
                                 explanation=f"document type {signal.doc_type}")
         return assessment, signal.text
     newest = split_reply(signal.text).newest
-    prediction = services.model.predict([model_text(signal.subject, signal.text)])[0]
+    prediction = services.model.predict([join_newest(signal.subject, newest)])[0]
     top = sorted(prediction.scores.items(), key=lambda kv: kv[1], reverse=True)[:3]
     assessment = Assessment(
         category=prediction.category, confidence=prediction.confidence, priority=4, priority_score=0.0,

@@ -55,7 +55,9 @@ _INVOICE_SHAPE = re.compile(
 )
 
 
-def invoice_refs(text: str) -> list[str]:
+def invoice_refs(text: str, pos: list[str] | None = None) -> list[str]:
+    """Invoice, credit-note, debit-note and proforma numbers; ``pos`` (our PO refs, when
+    already found) are never invoice refs."""
     found: list[tuple[int, str]] = []
     for m in _INVOICE_LABEL.finditer(text):
         rest = text[m.end() : m.end() + 200].split("\n", 1)[0]
@@ -74,8 +76,8 @@ def invoice_refs(text: str) -> list[str]:
             found.append((m.end(), ref))
     found += [(m.start(), m.group(1)) for m in _INVOICE_SHAPE.finditer(text)]
     found.sort()
-    pos = set(po_refs(text))
-    return _unique(f for _, f in found if f not in pos)
+    ours = set(po_refs(text) if pos is None else pos)
+    return _unique(f for _, f in found if f not in ours)
 
 
 def _shape(token: str) -> str:
@@ -195,10 +197,13 @@ _SKU_SHAPE = re.compile(r"(?<![\w/-])([A-Z]{2,5}-[A-Z0-9]+(?:[-./][A-Z0-9]+)*)(?
 _NOT_SKU = re.compile(r"^(DIN|ISO|EN|ASTM|IEC|UN|PO|INV|RE|CN|GS|FA|FC|NC|VAT|IBAN|BIC|SO|AB|LS|ALB|DN|CW|KW)(-|$)", re.I)
 
 
-def sku_refs(text: str) -> list[str]:
+def sku_refs(text: str, taken: set[str] | None = None) -> list[str]:
+    """Article codes; ``taken`` (refs already found as PO, invoice or tracking numbers) are not SKUs."""
     labelled = [m.group(1).rstrip(".") for m in _SKU_LABEL.finditer(text)]
     shaped = [m.group(1) for m in _SKU_SHAPE.finditer(text) if not re.fullmatch(r"[\d.,/-]+", m.group(1))]
-    taken = set(po_refs(text)) | set(invoice_refs(text)) | set(tracking_numbers(text))
+    if taken is None:
+        pos = po_refs(text)
+        taken = set(pos) | set(invoice_refs(text, pos)) | set(tracking_numbers(text))
     return _unique(
         f for f in labelled + shaped if f not in taken and not _NOT_SKU.match(f) and any(c.isdigit() for c in f)
     )
@@ -339,14 +344,18 @@ def new_date(text: str, sent: dt.date | None, *, need_cue: bool = False) -> dt.d
 
 
 def extract_fields(text: str, sent: dt.date | None, category: str | None = None) -> Fields:
-    """All fields of one signal's text; ``category`` (when known) gates the new date."""
+    """All fields of one signal's text; ``category`` (when known) gates the new date.
+    Each reference kind is found once and handed to the kinds that must exclude it."""
+    pos = po_refs(text)
+    invoices = invoice_refs(text, pos)
+    tracking = tracking_numbers(text)
     return Fields(
-        po_refs=po_refs(text),
-        invoice_refs=invoice_refs(text),
+        po_refs=pos,
+        invoice_refs=invoices,
         new_date=None if category in UNDATED_CATEGORIES else new_date(text, sent, need_cue=category in CUED_CATEGORIES),
         amounts=amounts(text),
-        tracking_numbers=tracking_numbers(text),
-        sku_refs=sku_refs(text),
+        tracking_numbers=tracking,
+        sku_refs=sku_refs(text, set(pos) | set(invoices) | set(tracking)),
     )
 
 

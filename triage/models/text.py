@@ -8,5 +8,9 @@ MAX_MODEL_CHARS = 4000
 
 
 def model_text(subject: str, body: str) -> str:
-    newest = split_reply(body).newest
+    return join_newest(subject, split_reply(body).newest)
+
+
+def join_newest(subject: str, newest: str) -> str:
+    """The model's input when the newest message is already separated."""
     return f"{subject.strip()}\n{newest}"[:MAX_MODEL_CHARS]
