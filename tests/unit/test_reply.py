@@ -31,3 +31,37 @@ def test_angle_quotes_and_signature_are_removed():
 
 def test_a_message_that_is_only_a_greeting_is_kept():
     assert split_reply("Thanks, received.").newest == "Thanks, received."
+
+
+def test_outlook_headers_in_dutch_are_found_by_the_library():
+    body = ("Wij leveren het restant op 20 november.\n\nVan: Inkoop <i@x.example>\nVerzonden: dinsdag 3 november 2026 "
+            "10:12\nAan: Verkoop <v@x.example>\nOnderwerp: P00123\n\nGraag de leverdatum bevestigen.")
+    parts = split_reply(body)
+    assert parts.newest == "Wij leveren het restant op 20 november."
+    assert "Graag de leverdatum" in parts.quoted
+
+
+def test_hyphen_lists_stay_in_the_message():
+    body = "Status of P00123:\n- 200 pcs shipped today\n- 300 pcs follow in week 49\n\nKind regards\nAnna"
+    assert split_reply(body).newest == "Status of P00123:\n- 200 pcs shipped today\n- 300 pcs follow in week 49"
+
+
+def test_a_short_forward_is_read_by_the_forwarded_message():
+    body = ("FYI, see below.\n\n---------- Forwarded message ---------\nFrom: Supplier <s@x.example>\n"
+            "Date: Tue, 3 Nov 2026\nSubject: P00123\nTo: buyer@y.example\n\nYour order P00123 is delayed to 4 December.")
+    parts = split_reply(body)
+    assert parts.forwarded
+    assert parts.newest == "Your order P00123 is delayed to 4 December."
+
+
+def test_disclaimers_and_sign_offs_in_other_languages_are_separated():
+    body = ("La livraison de P00123 est reportée au 4 décembre.\n\nCordialement\nMarie\n\n"
+            "Ce message et ses pièces jointes sont confidentiels.")
+    parts = split_reply(body)
+    assert parts.newest == "La livraison de P00123 est reportée au 4 décembre."
+    assert "confidentiels" in parts.signature
+
+
+def test_a_fixed_width_table_keeps_its_layout():
+    body = "Item  Material      Qty\n0010  FS-M10X40    5,000\n\nOn Mon, Bob wrote:\n> hi"
+    assert split_reply(body).newest == "Item  Material      Qty\n0010  FS-M10X40    5,000"
