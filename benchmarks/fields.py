@@ -12,7 +12,7 @@ import argparse
 import json
 
 from training.dataset import load_corpus
-from triage.ingest.extract import extract_fields
+from triage.classify import email_fields
 from triage.ingest.mime import parse_date
 
 LIST_FIELDS = ("po_refs", "invoice_refs", "tracking_numbers", "sku_refs")
@@ -28,8 +28,7 @@ def score(rows: list[dict]) -> tuple[dict, dict]:
     totals = {f: {"tp": 0, "fp": 0, "fn": 0, "exact": 0} for f in (*LIST_FIELDS, "amounts", "new_date")}
     errors: dict[str, list] = {f: [] for f in totals}
     for row in rows:
-        sent = parse_date(row["date"])
-        got = extract_fields(f"{row['subject']}\n{row['body']}", sent.date() if sent else None, row["category"]).as_dict()
+        got = email_fields(row["subject"], row["body"], parse_date(row["date"]), row["category"]).as_dict()
         for field in totals:
             want_v, got_v = row["fields"][field], got[field]
             if field == "new_date":

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import Counter
 
 from training.dataset import load_corpus
-from triage.ingest.extract import extract_fields
+from triage.classify import email_fields
 from triage.ingest.mime import parse_date
 from triage.ingest.reply import split_reply
 from triage.models.priority import BASE, prioritise
@@ -25,7 +25,7 @@ def score(rows: list[dict]) -> dict:
     for row in rows:
         sent_at = parse_date(row["date"])
         sent = sent_at.date() if sent_at else None
-        fields = extract_fields(f"{row['subject']}\n{row['body']}", sent, row["category"])
+        fields = email_fields(row["subject"], row["body"], sent_at, row["category"])
         got = prioritise(row["category"], f"{row['subject']}\n{split_reply(row['body']).newest}", fields, sent).priority
         want, base = row["priority"], BASE[row["category"]]
         exact += got == want

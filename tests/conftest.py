@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import uuid
 from pathlib import Path
 
@@ -14,6 +15,8 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
+# One int8 encoder export for the whole run (made on first use), shared by every data dir.
+ENCODER_CACHE = Path(tempfile.gettempdir()) / f"triage-test-encoders-{os.getuid()}"
 PG_ADMIN_URL = os.environ.get("TRIAGE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 SAMPLES = Path(__file__).parents[1] / "triage" / "demo" / "samples"
 
@@ -25,6 +28,7 @@ def _isolated_env(monkeypatch, tmp_path):
         if name.startswith("TRIAGE_") and name != "TRIAGE_TEST_PG_URL":
             monkeypatch.delenv(name)
     monkeypatch.setenv("TRIAGE_CONFIG_FILE", str(tmp_path / "absent.toml"))
+    monkeypatch.setenv("TRIAGE_MODEL_ENCODER_CACHE", str(ENCODER_CACHE))
 
 
 @pytest.fixture
@@ -90,7 +94,7 @@ TRIAGE = shutil.which("triage", path=str(Path(sys.executable).parent)) or "triag
 def triage_env(data_dir: Path, **settings: str) -> dict:
     """The environment for a `triage` subprocess: no TRIAGE_* from the shell, then these."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("TRIAGE_")}
-    env.update(TRIAGE_DATA_DIR=str(data_dir), HF_HUB_OFFLINE="1", **{f"TRIAGE_{k.upper()}": v
+    env.update(TRIAGE_DATA_DIR=str(data_dir), HF_HUB_OFFLINE="1", TRIAGE_MODEL_ENCODER_CACHE=str(ENCODER_CACHE), **{f"TRIAGE_{k.upper()}": v
                                                                       for k, v in settings.items()})
     return env
 

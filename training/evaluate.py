@@ -39,9 +39,13 @@ def evaluate(pipeline: Any, examples: list[Example]) -> dict[str, Any]:
             float(f1_score([truth[i] for i in idx], [predicted[i] for i in idx], average="macro", zero_division=0)), 4
         )
     correct = np.array([p == t for p, t in zip(predicted, truth, strict=True)], dtype=float)
+    foreign = [i for i, e in enumerate(examples) if e.lang != "en"]
+    non_english = float(f1_score([truth[i] for i in foreign], [predicted[i] for i in foreign], average="macro",
+                                 zero_division=0)) if foreign else 0.0
     return {
         "n": len(examples),
         "macro_f1": round(float(f1_score(truth, predicted, average="macro", zero_division=0)), 4),
+        "non_english_macro_f1": round(non_english, 4),
         "accuracy": round(float(correct.mean()), 4),
         "calibration_error": round(expected_calibration_error(proba.max(axis=1), correct), 4),
         "latency_ms_per_email": round(latency_ms, 2),

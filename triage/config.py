@@ -106,6 +106,13 @@ class ModelSettings(_Group):
     embedding_path: str | None = Field(
         default=None, description="sentence-transformers model path; default: the packaged all-MiniLM-L6-v2"
     )
+    encoder: Literal["onnx-int8", "torch"] = Field(
+        default="onnx-int8", description="encoder backend a newly trained model uses (int8 ONNX or fp32 torch)")
+    encoder_cache: Path | None = Field(
+        default=None, description="where the int8 encoder export is kept; default: <data dir>/encoders")
+    max_tokens: int = Field(default=256, ge=16, le=512, description="encoder token budget per email")
+    low_confidence: float = Field(default=0.55, ge=0.0, le=1.0,
+                                  description="predictions below this confidence are flagged")
 
 
 class LimitSettings(_Group):

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from triage import outbox
 from triage.activities import render
+from triage.classify import explanation
 from triage.domain import (
     ApprovedDecision,
     Assessment,
@@ -29,7 +30,8 @@ from triage.domain import (
 )
 from triage.errors import TriageError
 from triage.ingest import Intake
-from triage.ingest.extract import extract_fields
+from triage.ingest.extract import extract_fields, month_first_sender
+from triage.ingest.language import detect_language
 from triage.ingest.reply import split_reply
 from triage.models.priority import prioritise
 from triage.models.text import join_newest
@@ -84,11 +86,10 @@ def assess(signal: SignalRow, services: Services) -> tuple[Assessment, str]:
         return assessment, signal.text
     newest = split_reply(signal.text).newest
     prediction = services.model.predict([join_newest(signal.subject, newest)])[0]
-    top = sorted(prediction.scores.items(), key=lambda kv: kv[1], reverse=True)[:3]
     assessment = Assessment(
         category=prediction.category, confidence=prediction.confidence, priority=4, priority_score=0.0,
         model_name=services.model.name, model_version=services.model.version, scores=prediction.scores,
-        explanation="; ".join(f"{c} {p:.2f}" for c, p in top),
+        explanation=explanation(prediction, [])["summary"],
     )
     return assessment, newest
 
@@ -114,7 +115,11 @@ def process(session: Session, signal: SignalRow, services: Services, *, now: dt.
     assessment, newest = assess(signal, services)
     sent = (signal.sent_at or signal.received_at).date()
     full_text = f"{signal.subject}\n{signal.text}"
-    fields = extract_fields(full_text, sent, assessment.category)
+    language = detect_language(f"{signal.subject}\n{newest}")[0]
+    offset = (signal.meta or {}).get("utc_offset_minutes")
+    sent_at = dt.datetime.combine(sent, dt.time(), dt.timezone(dt.timedelta(minutes=offset))) if offset is not None else None
+    fields = extract_fields(full_text, sent, assessment.category, month_first=month_first_sender(sent_at, language))
+    signal.meta = {**(signal.meta or {}), "language": language}
     prio = prioritise(assessment.category, f"{signal.subject}\n{newest}", fields, sent)
     assessment.priority, assessment.priority_score = prio.priority, prio.score
     signal.fields = fields.as_dict()

@@ -35,7 +35,9 @@ def open_store(settings: Settings) -> Engine:
 
 def load_model(settings: Settings) -> ModelBundle:
     model_registry.configure(settings.tracking_uri)
-    return model_registry.load(settings.model.name, settings.model.alias)
+    bundle = model_registry.load(settings.model.name, settings.model.alias)
+    bundle.low_confidence = settings.model.low_confidence
+    return bundle
 
 
 def build_services(settings: Settings) -> Services:

@@ -7,6 +7,7 @@ from triage.ingest.extract import (
     dates,
     extract_fields,
     invoice_refs,
+    month_first_sender,
     new_date,
     parse_number,
     po_refs,
@@ -66,10 +67,24 @@ def test_new_date_is_latest_future_date_and_ignores_quote_headers():
     assert new_date(text, SENT) == dt.date(2026, 11, 24)
 
 
-def test_new_date_only_for_dated_categories():
+def test_due_dates_are_not_new_dates_but_held_goods_are():
     text = "Payment of invoice 12345 was due on 20.11.2026"
     assert extract_fields(text, SENT, "payment_reminder").new_date is None
     assert extract_fields(text, SENT, "delivery_delay").new_date == dt.date(2026, 11, 20)
+    held = "Invoice 12345 is overdue. Once paid, the goods will be delivered on 27.11.2026."
+    assert extract_fields(held, SENT, "payment_reminder").new_date == dt.date(2026, 11, 27)
+
+
+def test_us_senders_write_the_month_first():
+    us = dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.timezone(dt.timedelta(hours=-5)))
+    berlin = dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.timezone(dt.timedelta(hours=1)))
+    text = "New ship date: 12/04/2026"
+    assert month_first_sender(us, "en") and not month_first_sender(berlin, "en")
+    assert not month_first_sender(us, "es")  # Mexico writes day first
+    assert new_date(text, SENT, month_first=True) == dt.date(2026, 12, 4)
+    assert new_date(text, SENT, month_first=False) == dt.date(2026, 4, 12) or new_date(text, SENT) is None
+    # the text's own evidence wins over the sender's habit
+    assert new_date("Requested 11/25/2026, now 12/04/2026", SENT) == dt.date(2026, 12, 4)
 
 
 def test_fields_floor_on_the_labelled_corpus():
@@ -82,3 +97,21 @@ def test_fields_floor_on_the_labelled_corpus():
               "amounts": 0.93, "new_date": 0.75}
     below = {f: report[f]["f1"] for f, floor in floors.items() if report[f]["f1"] < floor}
     assert not below, f"field F1 below floor: {below}"
+
+
+GOLDEN_FLOORS = {"po_refs": 0.95, "invoice_refs": 0.8, "tracking_numbers": 0.75, "sku_refs": 0.8,
+                 "amounts": 0.95, "new_date": 0.8}
+
+
+def test_golden_emails_field_by_field():
+    """The golden emails (every field filled) scored field by field: F1 floors, po_refs recall
+    and new_date exact match as the issue's targets."""
+    from benchmarks.fields import score
+    from training.dataset import load_corpus
+
+    golden = [r for r in load_corpus() if r.get("golden")]
+    assert len(golden) >= 100
+    report, errors = score(golden)
+    below = {f: report[f]["f1"] for f, floor in GOLDEN_FLOORS.items() if report[f]["f1"] < floor}
+    assert not below, f"golden field F1 below floor: {below}"
+    assert report["po_refs"]["recall"] >= 0.95, errors["po_refs"][:5]

@@ -63,6 +63,22 @@ class Fields(BaseModel):
     sku_refs: list[str] = []
 
 
+class Neighbour(BaseModel):
+    id: str
+    category: str
+    similarity: float
+    subject: str
+
+
+class Explanation(BaseModel):
+    summary: str
+    scores: dict[str, float] = {}
+    terms: list[str] = Field(default=[], description="words that pushed the model towards the category")
+    cues: list[str] = Field(default=[], description="cue-lexicon topics that pushed it there")
+    nearest: list[Neighbour] = Field(default=[], description="the most similar labelled training emails")
+    priority_reasons: list[str] = []
+
+
 class ClassifyRequest(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{"rows": [EMAIL_EXAMPLE]}]})
 
@@ -74,14 +90,23 @@ class ClassifyResult(BaseModel):
         "id": "mail-1", "category": "delivery_delay", "confidence": 0.93, "priority": 2,
         "fields": {"po_refs": ["P00412"], "invoice_refs": [], "new_date": "2026-11-17", "amounts": [],
                    "tracking_numbers": [], "sku_refs": []},
-        "explanation": "delivery_delay 0.93; order_confirmation 0.03; shipping_notice 0.01"}]})
+        "low_confidence": False, "language": "en",
+        "explanation": {
+            "summary": "delivery_delay 0.93; order_confirmation 0.03; shipping_notice 0.01 | words: postponed, eta",
+            "scores": {"delivery_delay": 0.93, "order_confirmation": 0.03, "shipping_notice": 0.01},
+            "terms": ["postponed", "eta"], "cues": ["cue_delay"],
+            "nearest": [{"id": "delivery_delay-001", "category": "delivery_delay", "similarity": 0.71,
+                         "subject": "P01187 - new ETA"}],
+            "priority_reasons": ["delay of 9 days"]}}]})
 
     id: str | int | None
     category: str
     confidence: float
+    low_confidence: bool = False
     priority: int = Field(ge=1, le=4)
+    language: str = Field(default="und", description="ISO 639-1 code of the newest message; und when unsure")
     fields: Fields
-    explanation: str | None = None
+    explanation: Explanation | None = None
 
 
 class ClassifyResponse(BaseModel):

@@ -158,13 +158,21 @@ _TRACKING_LABEL = re.compile(
     r"|\bvrachtbrief(?:nummer)?|\bvolgnummer|\bzendingnummer|\btrack-?and-?trace"
     r"|\bnumero (?:di )?spedizione|\btracciamento|\blettera di vettura"
     r"|\bguia de transporte|\brastreamento|\bc[óo]digo de rastreio"
-    r"|\bDHL(?: Express)?|\bDPD|\bUPS|\bGLS|\bTNT|\bFedEx|\bSEUR|\bBRT|\bParcelforce|\bSchenker|\bDSV|\bGeodis)"
-    r"(?:\s+(?:is|ist|est|es|è|é|:))?\s*(?:n[or]?\.?|no\.?|nr\.?|n°|nº|number|#)?\s*[:#]?\s*",
+    r"|\bn[°º] d[e'](?:\s?exp[ée]dition|\s?suivi|\s?envoi)|\bsegnacollo|\bbooking(?: no\.?| number| ref\.?)?"
+    r"|\b(?:DHL|DPD|UPS|GLS|TNT|FedEx|SEUR|BRT|Parcelforce|Schenker|DSV|Geodis)(?: (?:Express|Freight|Ground|PRO))*)"
+    r"(?:\s+(?:is|ist|est|es|è|é|:))?\s*(?:n[or]\.?|n\.|nr\.?|n°|nº|number|#)?\s*[:#]?\s*",
     re.I,
 )
-_TRACKING_TOKEN = re.compile(
-    r"(?:[A-Z]{1,4} )?[A-Z]{0,11}-?\d[\dA-Z/-]{2,28}[\dA-Z]|\d{3,5}(?: \d{3,5}){1,4}"
+_TRACKING_TOKENS = (
+    re.compile(r"(?:[A-Z]{1,4} )?(?:[A-Z]{1,11}-){0,3}[A-Z]{0,11}\d[\dA-Z/-]{2,28}[\dA-Z]"),
+    re.compile(r"\d{1,5}(?:[ -]\d{2,5}){1,5}"),  # digits in groups: "5047 7712 309", "045-2281 6630"
 )
+
+
+def _tracking_token(piece: str) -> str | None:
+    """The longest identifier at the start of ``piece``."""
+    found = [m.group(0) for pattern in _TRACKING_TOKENS if (m := pattern.match(piece))]
+    return max(found, key=len) if found else None
 _LIST_SPLIT = re.compile(r"\s*(?:,|;|/ | and | und | et | y | e | en )\s*")
 
 
@@ -176,10 +184,10 @@ def tracking_numbers(text: str) -> list[str]:
         rest = text[m.end() : m.end() + 200].split("\n", 1)[0]
         for piece in _LIST_SPLIT.split(rest):
             piece = piece.strip().rstrip(".,;:)")
-            token = _TRACKING_TOKEN.match(piece)
-            if not token or sum(c.isdigit() for c in token.group(0)) < 5:
+            token = _tracking_token(piece)
+            if not token or sum(c.isdigit() for c in token) < 5:
                 break
-            found.append((m.end(), re.sub(r"^(?:CMR|AWB|HAWB|MAWB|HBL|MBL|BL|DHL|DPD|UPS|GLS|TNT|BRT) ", "", token.group(0).strip())))
+            found.append((m.end(), re.sub(r"^(?:CMR|AWB|HAWB|MAWB|HBL|MBL|BL|DHL|DPD|UPS|GLS|TNT|BRT) ", "", token.strip())))
     found.sort()
     return _unique(t for _, t in found)
 
@@ -242,10 +250,32 @@ _QUOTE_HEADER = re.compile(
     re.I | re.M,
 )
 
-# Categories whose dates are not about goods arriving (due dates, invoice dates): no new_date.
-UNDATED_CATEGORIES = {"payment_reminder", "invoice_discrepancy", "other"}
-# Categories whose dates are mostly effective dates: only dates after an arrival word count.
-CUED_CATEGORIES = {"price_change", "cancellation", "quality_issue"}
+# Categories whose dates are mostly effective, due or invoice dates: only dates shortly after
+# an arrival word count (a dunning letter's goods held until payment still have an arrival date).
+CUED_CATEGORIES = {"price_change", "cancellation", "quality_issue", "payment_reminder", "invoice_discrepancy", "other"}
+
+# Where month/day is the numeric convention: English-writing senders in these UTC offsets
+# (North America); Latin American senders in the same offsets write day/month in Spanish and
+# Portuguese.
+_MONTH_FIRST_OFFSETS = (-10.0, -3.5)
+
+
+def month_first_sender(sent_at: dt.datetime | None, language: str | None) -> bool:
+    """Does this sender write numeric dates month first (04/07/2026 = 7 April)?"""
+    if sent_at is None or sent_at.utcoffset() is None or language not in (None, "en"):
+        return False
+    hours = sent_at.utcoffset().total_seconds() / 3600
+    return _MONTH_FIRST_OFFSETS[0] <= hours <= _MONTH_FIRST_OFFSETS[1]
+
+
+def _numeric_order(text: str, month_first: bool) -> bool:
+    """The text's own evidence wins (13/04 is day first, 04/13 month first); else the sender's."""
+    firsts = [(int(m.group(1)), int(m.group(2))) for m in _NUMERIC_DATE.finditer(text)]
+    if any(a > 12 >= b for a, b in firsts):
+        return False
+    if any(b > 12 >= a for a, b in firsts):
+        return True
+    return month_first
 
 # A yearless date this many days before the email is a past reference, not next year's.
 _ROLLOVER_DAYS = 90
@@ -269,10 +299,11 @@ def _safe_date(year: int, month: int, day: int) -> dt.date | None:
         return None
 
 
-def dated_mentions(text: str, sent: dt.date | None) -> list[tuple[int, dt.date]]:
+def dated_mentions(text: str, sent: dt.date | None, month_first: bool = False) -> list[tuple[int, dt.date]]:
     """Every date the text mentions with its position (quote headers blanked), resolved
-    against the email's date."""
+    against the email's date; numeric dates month first when the sender writes so."""
     text = _QUOTE_HEADER.sub(lambda m: " " * len(m.group(0)), text)
+    month_first = _numeric_order(text, month_first)
     ref = sent or dt.date.today()
     found: list[tuple[int, dt.date]] = []
 
@@ -288,7 +319,8 @@ def dated_mentions(text: str, sent: dt.date | None) -> list[tuple[int, dt.date]]
     for m in _ISO_DATE.finditer(text):
         add(m.start(), int(m.group(1)), int(m.group(2)), int(m.group(3)))
     for m in _NUMERIC_DATE.finditer(text):
-        add(m.start(), int(m.group(3)), int(m.group(2)), int(m.group(1)))
+        first, second = int(m.group(1)), int(m.group(2))
+        add(m.start(), int(m.group(3)), *((first, second) if month_first else (second, first)))
     for m in _DAY_MONTH.finditer(text):
         add(m.start(), int(m.group(3)) if m.group(3) else None, _MONTH_OF[m.group(2).lower()], int(m.group(1)))
     for m in _MONTH_DAY.finditer(text):
@@ -313,8 +345,8 @@ def dated_mentions(text: str, sent: dt.date | None) -> list[tuple[int, dt.date]]
     return sorted(found)
 
 
-def dates(text: str, sent: dt.date | None) -> list[dt.date]:
-    return [d for _, d in dated_mentions(text, sent)]
+def dates(text: str, sent: dt.date | None, month_first: bool = False) -> list[dt.date]:
+    return [d for _, d in dated_mentions(text, sent, month_first)]
 
 
 _ARRIVAL_CUE = re.compile(
@@ -326,13 +358,13 @@ _ARRIVAL_CUE = re.compile(
 _CUE_WINDOW = 80
 
 
-def new_date(text: str, sent: dt.date | None, *, need_cue: bool = False) -> dt.date | None:
+def new_date(text: str, sent: dt.date | None, *, need_cue: bool = False, month_first: bool = False) -> dt.date | None:
     """The latest date on or after the email's date (arrival, dispatch or availability).
 
     With ``need_cue`` (emails whose dates are mostly effective or due dates, such as price
     changes) only dates shortly after an arrival word count.
     """
-    mentions = dated_mentions(text, sent)
+    mentions = dated_mentions(text, sent, month_first)
     if need_cue:
         cues = [m.end() for m in _ARRIVAL_CUE.finditer(text)]
         mentions = [(pos, d) for pos, d in mentions if any(0 <= pos - c <= _CUE_WINDOW for c in cues)]
@@ -343,8 +375,10 @@ def new_date(text: str, sent: dt.date | None, *, need_cue: bool = False) -> dt.d
 # --- all fields ------------------------------------------------------------------------------
 
 
-def extract_fields(text: str, sent: dt.date | None, category: str | None = None) -> Fields:
-    """All fields of one signal's text; ``category`` (when known) gates the new date.
+def extract_fields(text: str, sent: dt.date | None, category: str | None = None, *,
+                   month_first: bool = False) -> Fields:
+    """All fields of one signal's text; ``category`` (when known) gates the new date, and
+    ``month_first`` (``month_first_sender``) reads numeric dates the US way.
     Each reference kind is found once and handed to the kinds that must exclude it."""
     pos = po_refs(text)
     invoices = invoice_refs(text, pos)
@@ -352,7 +386,7 @@ def extract_fields(text: str, sent: dt.date | None, category: str | None = None)
     return Fields(
         po_refs=pos,
         invoice_refs=invoices,
-        new_date=None if category in UNDATED_CATEGORIES else new_date(text, sent, need_cue=category in CUED_CATEGORIES),
+        new_date=new_date(text, sent, need_cue=category in CUED_CATEGORIES, month_first=month_first),
         amounts=amounts(text),
         tracking_numbers=tracking,
         sku_refs=sku_refs(text, set(pos) | set(invoices) | set(tracking)),

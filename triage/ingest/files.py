@@ -16,6 +16,12 @@ from triage.ingest.mime import normalise_message_id, parse_date, parse_message
 from triage.ingest.pdf import read_pdf
 
 
+def utc_offset_minutes(when: dt.datetime | None) -> int | None:
+    """The sender's UTC offset (stored dates are normalised; the offset tells the convention)."""
+    offset = when.utcoffset() if when is not None else None
+    return None if offset is None else int(offset.total_seconds() // 60)
+
+
 def _sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
@@ -46,7 +52,7 @@ def from_eml(raw: bytes, name: str, limits: LimitSettings) -> Intake:
     signal.thread_ids = msg.references + [i for i in msg.in_reply_to if i not in msg.references]
     signal.text = msg.text[: limits.text_chars]
     signal.attachments = [a.describe() for a in msg.attachments]
-    signal.meta = {"to": msg.to, "defects": msg.defects}
+    signal.meta = {"to": msg.to, "defects": msg.defects, "utc_offset_minutes": utc_offset_minutes(msg.date)}
     if not msg.text.strip() and not msg.subject:
         return Intake(signal, raw, name, QuarantinedInput(QuarantineReason.EMPTY, "the message has no text"))
     return Intake(signal, raw, name)
@@ -80,7 +86,7 @@ def from_email_row(row: dict[str, Any], raw: bytes, name: str, source: Source = 
     signal.sender = str(row.get("from") or "")
     signal.sent_at = parse_date(str(row["date"])) if row.get("date") else None
     signal.message_id = normalise_message_id(row.get("message_id"))
-    signal.meta = {"row_id": row.get("id"), "to": row.get("to")}
+    signal.meta = {"row_id": row.get("id"), "to": row.get("to"), "utc_offset_minutes": utc_offset_minutes(signal.sent_at)}
     return Intake(signal, raw, name)
 
 
