@@ -1,4 +1,5 @@
-"""Field extraction measured against the labelled corpus: per-field precision, recall, exact match.
+"""Field extraction measured against the labelled corpus: per-field precision, recall, exact match,
+on all emails and on the golden ones (every field filled).
 
     python -m benchmarks.fields [--show-errors FIELD]
 
@@ -58,11 +59,16 @@ def main() -> None:
     parser.add_argument("--show-errors", metavar="FIELD", help="list the emails where FIELD differs")
     args = parser.parse_args()
     rows = load_corpus()
+    golden = [r for r in rows if r.get("golden")]
+    for title, subset in ((f"all {len(rows)} labelled emails", rows),
+                          (f"the {len(golden)} golden emails (every field filled)", golden)):
+        report, errors = score(subset)
+        print(title)
+        print(f"{'field':18} {'precision':>9} {'recall':>7} {'f1':>6} {'exact':>6}")
+        for field, m in report.items():
+            print(f"{field:18} {m['precision']:9.3f} {m['recall']:7.3f} {m['f1']:6.3f} {m['exact_match']:6.3f}")
+        print()
     report, errors = score(rows)
-    print(f"{len(rows)} labelled emails")
-    print(f"{'field':18} {'precision':>9} {'recall':>7} {'f1':>6} {'exact':>6}")
-    for field, m in report.items():
-        print(f"{field:18} {m['precision']:9.3f} {m['recall']:7.3f} {m['f1']:6.3f} {m['exact_match']:6.3f}")
     if args.show_errors:
         for e in errors[args.show_errors]:
             print(json.dumps(e, ensure_ascii=False))

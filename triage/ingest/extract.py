@@ -42,11 +42,13 @@ def po_refs(text: str) -> list[str]:
 # --- invoice references ----------------------------------------------------------------------
 
 _INVOICE_LABEL = re.compile(
-    r"(?<![\w/-])(?:invoices?|inv\.|credit[ -]notes?|debit[ -]notes?|pro[ -]?forma(?: invoice)?"
-    r"|commercial invoice|Rechnung(?:en|snummer|s-Nr\.?)?|Gutschrift(?:snummer)?|Lastschrift"
-    r"|factures?|avoirs?|facturas?|notas? de cr[ée]dito|notas? de d[ée]bito|factu(?:u|ur)r(?:nummer)?|facturen"
-    r"|creditnota|fatture|fattura|note? di credito|faturas?|nota fiscal)"
-    r"(?![\w-])\s*(?:(?:n°|nº|num(?:ber|ero|éro)?s?|nr\.?|no\.?|n[or]?\.?)(?![A-Za-z])|#)?\s*[:#]?\s*",
+    r"(?<![\w/-])(?:invoices?|inv\.?|credit[ -]notes?|credit[ -]memos?|debit[ -]notes?|pro[ -]?forma(?: invoice)?|PI"
+    r"|commercial invoice|(?:Handels|Storno|Schluss|Abschlags)?rechnung(?:en|snummer|s-Nr\.?)?|Gutschrift(?:snummer)?"
+    r"|Lastschrift|Belastungsanzeige|factures?|avoirs?|facturas?|abono|notas? de cr[ée]dito|notas? de d[ée]bito"
+    r"|factu(?:u|ur)r(?:nummer)?|facturen|creditnota|fatture|fattura|note? di (?:credito|addebito)|faturas?|nota fiscal)"
+    r"(?:\s+(?:commerciale?|comercial|accompagnatoria|rectificativa|corregida|corrigida|substitutiva|corrected"
+    r"|d'acompte|de anticipo|di acconto))?"
+    r"(?![\w-])\s*[:#]?\s*(?:(?:n\.?\s?[°º]|num(?:ber|ero|éro)?s?|nr\.?|no\.?|n[or]\.?|n\.)(?![A-Za-z])|#)?\s*[:#]?\s*",
     re.I,
 )
 _INVOICE_TOKEN = re.compile(r"(?:[A-Z]{1,5}[-/ ]?){0,3}\d[\w/.-]*[\w]")
