@@ -21,8 +21,9 @@ from triage.store import session_scope
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
-ROW = {"subject": "Lieferverzug", "body": "Leider verzögert sich Ihre Lieferung um drei Wochen, neuer Termin "
-       "15.12.2026.", "from": "Vertrieb <vertrieb@muster.example>", "date": "2026-11-16T09:00:00+01:00"}
+ROW = {"subject": "Lieferverzug Ihrer Bestellung", "body": "Sehr geehrte Damen und Herren,\n\nleider verzögert "
+       "sich die Lieferung Ihrer Bestellung um drei Wochen, da unser Vorlieferant ausgefallen ist. Der neue "
+       "Liefertermin ist der 15.12.2026.\n\nMit freundlichen Grüßen\nVertrieb", "from": "Vertrieb <vertrieb@muster.example>", "date": "2026-11-16T09:00:00+01:00"}
 
 
 def _free_port() -> int:
