@@ -198,7 +198,8 @@ def classify(
     input: Annotated[Path, typer.Option("--input", help="JSONL of email rows", exists=True, dir_okay=False)],
     output: Annotated[Path, typer.Option("--output", help="JSONL of classify output rows")],
 ) -> None:
-    """Classify email rows offline: category, confidence, priority and fields per row."""
+    """Classify email rows offline: category, confidence (with a low-confidence flag), priority,
+    language, fields and an explanation per row."""
     from triage.classify import classify_rows, row_problem
     from triage.services import load_model
 
