@@ -63,10 +63,6 @@ def eval_ids(path: Path = SPLIT_FILE) -> frozenset[str]:
                      if line.strip() and not line.startswith("#"))
 
 
-def is_eval(email_id: str) -> bool:
-    return email_id in eval_ids()
-
-
 def assign(rows: list[dict[str, Any]], held: frozenset[str], placed: frozenset[str]) -> set[str]:
     """The evaluation ids after placing the rows not yet ``placed``: within each (category,
     language) group, new emails go to evaluation (in hash order) until the group's share of

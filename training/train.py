@@ -72,7 +72,7 @@ def run_training(settings: Settings, *, promote: bool = False, c: float = 64.0, 
         pipeline = build_classifier(c=c, embedding_path=settings.model.embedding_path or PACKAGED,
                                     backend=settings.model.encoder, max_tokens=settings.model.max_tokens)
         pipeline.fit([e.text for e in train], [e.category for e in train])
-        pipeline.named_steps["features"].transformer_list[0][1].reference_ids_ = [e.id for e in train]
+        pipeline.named_steps["features"].transformer_list[0][1].reference_ids_ = [e.id for e in train]  # for explanations
         make_storable(pipeline)
         _say(quiet, f"fitted in {time.perf_counter() - started:.1f}s; evaluating ...")
         metrics = evaluate(pipeline, held_out)  # not cached: its latency is the real one

@@ -59,7 +59,6 @@ class EmbeddingFeatures(BaseEstimator, TransformerMixin):
         vectors = self.transform(texts)
         self.reference_ = vectors.astype(np.float16)
         self.reference_labels_ = [] if y is None else [str(label) for label in y]
-        self.reference_ids_ = [str(i) for i in range(len(texts))]  # training replaces these with email ids
         self.reference_subjects_ = [t.split("\n", 1)[0][:120] for t in texts]
         return vectors
 
