@@ -71,7 +71,7 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="triage-bench-"))
     settings = load_settings(data_dir=work / "var")
     print(f"training a model into {settings.data_dir} ...", file=sys.stderr)
-    run_training(settings, quiet=True)
+    run_training(settings, quiet=True, fine_tune_epochs=0)  # serving speed does not depend on the weights
     with session_scope(open_store(settings)) as session:
         key = create_key(session=session, name="bench", scopes=["ingest"])
 

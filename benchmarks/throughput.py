@@ -58,7 +58,7 @@ def main() -> None:
         os.environ["TRIAGE_DATA_DIR"] = str(temporary)
         print(f"no model in {settings.data_dir}: training one into {temporary} ...", flush=True)
         settings = load_settings()
-        run_training(settings, quiet=True)
+        run_training(settings, quiet=True, fine_tune_epochs=0)  # speed does not depend on the weights
         model = load_model(settings)
     features = model.pipeline.named_steps["features"].transformer_list[0][1]
     backend, max_tokens = getattr(features, "backend", "torch"), getattr(features, "max_tokens", None)

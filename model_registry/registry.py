@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
+import tempfile
 import threading
 from pathlib import Path
 
@@ -65,6 +67,35 @@ def set_alias(name: str, alias: str, version: str) -> None:
     _client().set_registered_model_alias(name, alias, version)
 
 
+def _fetch_encoder(pipeline, name: str, version: str) -> None:
+    """A model on a fine-tuned encoder needs that encoder here: fetch it from the training run
+    (artifact ``encoder/``) into the encoder cache when this machine does not have it."""
+    from triage.models.embeddings import FINETUNED_PREFIX, finetuned_dir
+
+    features = getattr(pipeline, "named_steps", {}).get("features")
+    paths = {getattr(t, "model_path", "") for _, t in getattr(features, "transformer_list", [])}
+    for path in sorted(p for p in paths if p.startswith(FINETUNED_PREFIX)):
+        directory = finetuned_dir(path)
+        if directory.is_dir():
+            continue
+        run_id = _client().get_model_version(name, version).run_id
+        directory.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=".fetch-", dir=directory.parent))
+        try:
+            fetched = _mlflow().artifacts.download_artifacts(run_id=run_id, artifact_path="encoder", dst_path=str(staging))
+            try:
+                Path(fetched).rename(directory)
+            except OSError:
+                if not directory.is_dir():
+                    raise
+        except Exception as exc:
+            raise ModelError(f"model '{name}' version {version} needs the fine-tuned encoder {path}, which could "
+                             f"not be fetched from run {run_id}: {exc}") from exc
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        log.info("fetched the fine-tuned encoder %s of model %s v%s from run %s", path, name, version, run_id)
+
+
 def load(name: str, alias: str = "champion") -> ModelBundle:
     """The model an alias points to, as a ModelBundle; cached per (registry, name, version)."""
     mlflow = _mlflow()
@@ -79,6 +110,9 @@ def load(name: str, alias: str = "champion") -> ModelBundle:
         if key not in _loaded:
             try:
                 pipeline = mlflow.sklearn.load_model(f"models:/{name}/{version}")
+                _fetch_encoder(pipeline, name, version)
+            except ModelError:
+                raise
             except Exception as exc:
                 raise ModelError(f"cannot load model '{name}' version {version}: {exc}") from exc
             _loaded[key] = ModelBundle(name=name, version=version, pipeline=pipeline)

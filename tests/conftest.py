@@ -84,7 +84,7 @@ def trained(tmp_path_factory):
 
     data_dir = tmp_path_factory.mktemp("trained") / "var"
     settings = load_settings(data_dir=data_dir)
-    result = run_training(settings, quiet=True)
+    result = run_training(settings, quiet=True, fine_tune_epochs=0)  # the frozen encoder: fast
     return settings, result
 
 

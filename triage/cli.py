@@ -150,10 +150,11 @@ def demo() -> None:
     model_registry.configure(settings.tracking_uri)
     if model_registry.alias_version(settings.model.name, settings.model.alias) is None:
         err.print(f"No '{settings.model.name}@{settings.model.alias}' in {settings.tracking_uri}: "
-                  "training the default model on the seed corpus ...")
+                  "training a quick model on the seed corpus (frozen encoder; `python -m training.train` "
+                  "also fine-tunes the encoder, about 8 minutes, for a better one) ...")
         from training.train import run_training
 
-        result = run_training(settings)
+        result = run_training(settings, fine_tune_epochs=0)
         err.print(f"Registered version {result.version} (macro-F1 {result.metrics['macro_f1']:.3f} "
                   "on the evaluation split).")
     samples = sorted(p for p in Path(str(files("triage.demo") / "samples")).iterdir()

