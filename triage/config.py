@@ -109,7 +109,9 @@ class ModelSettings(_Group):
     encoder: Literal["onnx-int8", "torch"] = Field(
         default="onnx-int8", description="encoder backend a newly trained model uses (int8 ONNX or fp32 torch)")
     encoder_cache: Path | None = Field(
-        default=None, description="where the int8 encoder export is kept; default: <data dir>/encoders")
+        default=None, description="where int8 exports and fine-tuned encoders are kept; default: <data dir>/encoders")
+    fine_tune_epochs: int = Field(
+        default=5, ge=0, le=50, description="epochs of encoder fine-tuning in training (0: the frozen packaged encoder)")
     max_tokens: int = Field(default=256, ge=16, le=512, description="encoder token budget per email")
     low_confidence: float = Field(default=0.55, ge=0.0, le=1.0,
                                   description="predictions below this confidence are flagged")
@@ -123,6 +125,35 @@ class LimitSettings(_Group):
     pdf_pages: int = 50
     text_chars: int = 200_000
     request_bytes: int = 30 * 1024 * 1024
+
+
+class FindingSettings(_Group):
+    """When a measured difference becomes a Finding (``models/anomaly.py``), and the order
+    values that move a priority (``models/priority.py``)."""
+
+    model_config = SettingsConfigDict(env_prefix="TRIAGE_FINDINGS_", extra="ignore", env_ignore_empty=True)
+
+    price_pct: float = Field(default=2.0, ge=0, description="price variance tolerance, percent of the PO price")
+    price_abs: float = Field(default=5.0, ge=0, description="price variance tolerance over a bill line, company currency")
+    qty_abs: float = Field(default=0.0, ge=0, description="units billed beyond received or ordered that are tolerated")
+    duplicate_days: int = Field(default=7, ge=0, description="same-amount bills this many days apart may be duplicates")
+    lead_time_z: float = Field(default=3.5, gt=0, description="robust z-score above which a slip is unusual")
+    lead_time_min_days: int = Field(default=3, ge=0, description="slips shorter than this are never findings")
+    lead_time_history: int = Field(default=5, ge=2, description="receipts needed before a supplier has a usual slip")
+    high_value: float = Field(default=50_000, ge=0, description="order value (company currency) that raises priority")
+    low_value: float = Field(default=500, ge=0, description="order value below which routine items drop to P4")
+
+    def tolerances(self):
+        from triage.models.anomaly import Tolerances
+
+        return Tolerances(price_pct=self.price_pct, price_abs=self.price_abs, qty_abs=self.qty_abs,
+                          duplicate_days=self.duplicate_days, lead_time_z=self.lead_time_z,
+                          lead_time_min_days=self.lead_time_min_days, lead_time_history=self.lead_time_history)
+
+    def impact_rules(self):
+        from triage.models.priority import ImpactRules
+
+        return ImpactRules(high_value=self.high_value, low_value=self.low_value)
 
 
 class Settings(_Group):
@@ -146,6 +177,7 @@ class Settings(_Group):
     odoo: OdooSettings = Field(default_factory=OdooSettings)
     model: ModelSettings = Field(default_factory=ModelSettings)
     limits: LimitSettings = Field(default_factory=LimitSettings)
+    findings: FindingSettings = Field(default_factory=FindingSettings)
 
     @field_validator("data_dir")
     @classmethod

@@ -6,10 +6,11 @@ away); P2 within 1-2 days (a delay of about two weeks or more, a partial needing
 an increase within about four weeks, a quality check, an invoice dispute); P3 routine this
 week; P4 informational.
 
-A first, transparent rubric: a base per category, moved by the measured delay and by
-urgency words in seven languages. The score is in [0, 1], higher is more urgent; the
-priority is the score's band. The findings issue adds order value, stock cover and supplier
-history from Odoo.
+A transparent rubric: a base per category, moved by urgency read in the text (the measured
+delay, urgency words in seven languages) and by impact when Odoo knows the order (``Impact``:
+order value in company currency, days late against the need date, stock cover against the
+arrival, earlier postponements, a deadline). The score is in [0, 1], higher is more urgent;
+the priority is its band. Every move is a reason in words, kept with the assessment.
 """
 
 from __future__ import annotations
@@ -67,13 +68,39 @@ _CRITICAL = re.compile(
 )
 
 @dataclass(frozen=True)
+class Impact:
+    """What Odoo knows about the order behind a signal; every part is optional."""
+
+    order_value: float | None = None  # company currency
+    need_date: dt.date | None = None  # when we need the goods (the PO's planned date)
+    qty_short: float | None = None  # units of the order not available now
+    stock_cover_days: float | None = None  # days the stock on hand lasts
+    earlier_slips: int = 0  # postponements of this order seen before
+    deadline: dt.date | None = None  # a date set for us: a price increase takes effect, a payment is due
+
+
+@dataclass(frozen=True)
+class ImpactRules:
+    high_value: float = 50_000.0  # an order this large moves up one level
+    low_value: float = 500.0  # a delay or price change on an order this small moves down one
+    late_p2_days: int = 14  # this many days after the need date: at least P2
+    late_p1_days: int = 60  # ... and P1
+
+
+_GOODS = ("delivery_delay", "partial_shipment")
+_ACTIONABLE = ("delivery_delay", "partial_shipment", "price_change", "invoice_discrepancy", "cancellation",
+               "quality_issue", "payment_reminder")
+
+
+@dataclass(frozen=True)
 class Priority:
     priority: int
     score: float
     reasons: tuple[str, ...]
 
 
-def prioritise(category: str, text: str, fields: Fields, sent: dt.date | None) -> Priority:
+def prioritise(category: str, text: str, fields: Fields, sent: dt.date | None, impact: Impact | None = None,
+               rules: ImpactRules = ImpactRules()) -> Priority:
     level = BASE.get(category, 3)
     reasons = [f"{category} starts at P{level}"]
 
@@ -104,5 +131,51 @@ def prioritise(category: str, text: str, fields: Fields, sent: dt.date | None) -
     critical = _CRITICAL.search(text) if category not in ("order_confirmation", "shipping_notice", "other") else None
     if critical and level > 1:
         move(level - 1, f"urgency: '{critical.group(0)}'")
+    if impact is not None:
+        for new_level, reason in _weigh_impact(category, level, fields, sent, impact, rules):
+            move(new_level, reason)
     score = round(1.0 - (level - 1) / 3 + (0.1 if len(reasons) > 1 else 0.0), 3)
     return Priority(priority=level, score=min(score, 1.0), reasons=tuple(reasons))
+
+
+def _money(value: float) -> str:
+    return f"{value:,.0f}"
+
+
+def _weigh_impact(category: str, level: int, fields: Fields, sent: dt.date | None, impact: Impact,
+                  rules: ImpactRules) -> list[tuple[int, str]]:
+    """Impact moves as (new level, reason); the most urgent reason ends the list; a small order
+    only lowers a routine item."""
+    moves: list[tuple[int, str]] = []
+    goods = category in _GOODS
+    arrival = fields.new_date
+    if goods and arrival and impact.stock_cover_days is not None and sent is not None:
+        wait = (arrival - sent).days
+        if impact.stock_cover_days < wait:
+            return [(1, f"stock lasts {impact.stock_cover_days:g} days, the goods arrive in {wait}")]
+    if category == "delivery_delay" and impact.earlier_slips >= 1 and level > 1:
+        return [(1, f"postponed before ({impact.earlier_slips}x)")]
+    if goods and arrival and impact.need_date:
+        late = (arrival - impact.need_date).days
+        if late >= rules.late_p1_days and level > 1:
+            return [(1, f"{late} days after the need date")]
+        if late >= rules.late_p2_days and level > 2:
+            level = 2
+            moves.append((level, f"{late} days after the need date"))
+        elif late <= 0 and level < 3 and category == "delivery_delay":
+            level = 3
+            moves.append((level, f"still {-late} days before the need date"))
+    if impact.deadline and sent and category in _ACTIONABLE:
+        days = (impact.deadline - sent).days
+        if days <= 2 and level > 2:
+            level = 2
+            days = max(days, 0)
+            moves.append((level, f"deadline in {days} day{'' if days == 1 else 's'}"))
+    if impact.order_value is not None and category in _ACTIONABLE:
+        if impact.order_value >= rules.high_value and level > 1:
+            level -= 1
+            moves.append((level, f"order value {_money(impact.order_value)}"))
+        elif impact.order_value < rules.low_value and level == 3 and category in (*_GOODS, "price_change"):
+            level = 4
+            moves.append((level, f"small order ({_money(impact.order_value)})"))
+    return moves
