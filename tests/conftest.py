@@ -113,3 +113,30 @@ def registry_copy(trained, tmp_path) -> Path:
     for leftover in data_dir.glob("triage.db*"):
         leftover.unlink()
     return data_dir
+
+
+def register_again(settings, version: str = "1") -> str:
+    """A new registry version holding the same model as ``version`` (as a retrain would)."""
+    import mlflow
+
+    import model_registry
+
+    model_registry.configure(settings.tracking_uri)
+    source = mlflow.MlflowClient().get_model_version(settings.model.name, version).source
+    return model_registry.register(source, settings.model.name)
+
+
+def register_broken(settings, work: Path) -> str:
+    """A new registry version whose model file is garbage: loading it fails."""
+    import mlflow
+
+    import model_registry
+
+    model_registry.configure(settings.tracking_uri)
+    good = mlflow.artifacts.download_artifacts(f"models:/{settings.model.name}/1", dst_path=str(work / "good"))
+    broken = work / "broken"
+    shutil.copytree(good, broken)
+    for path in broken.rglob("*.skops"):
+        path.write_bytes(b"not a model")
+    client = mlflow.MlflowClient()
+    return str(client.create_model_version(settings.model.name, source=str(broken)).version)

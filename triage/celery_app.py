@@ -63,21 +63,30 @@ def _runtime():
         if pid not in _local:
             from triage.jobs import JobContext
             from triage.metrics import Metrics
-            from triage.services import build_services, build_writer, open_store
+            from triage.services import announce_model, build_services, build_writer, open_store
 
             settings = _settings()
             engine = open_store(settings)
-            _local[pid] = (engine, build_services(settings),
-                           JobContext(settings, engine, build_writer(settings), Metrics()))
+            services = build_services(settings)
+            announce_model(engine, services)
+            _local[pid] = (engine, services,
+                           JobContext(settings, engine, build_writer(settings), Metrics(), services=lambda: services))
         return _local[pid]
 
 
 @celery.task(name="triage.process_signal")
 def process_signal(signal_id: int) -> str:
     from triage import leases, pipeline
+    from triage.services import refresh_if_due
     from triage.store import session_scope
 
     engine, services, _ = _runtime()
+    change = refresh_if_due(services)  # follow the alias when it moved (checked at most every check_seconds)
+    if change is not None and (change.changed or change.error):
+        from triage.jobs import record_model_change
+
+        with session_scope(engine) as session:
+            record_model_change(session, services.settings, change)
     owner = leases.owner_id()
     with session_scope(engine) as session:
         if not leases.claim_signal(session=session, signal_id=signal_id, owner=owner,

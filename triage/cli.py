@@ -306,7 +306,8 @@ def serve(
         _fail(str(exc))
     scheduler = None
     if settings.scheduler == "inprocess":
-        scheduler = InProcessScheduler(JobContext(settings, runtime.engine, writer, runtime.metrics))
+        scheduler = InProcessScheduler(JobContext(settings, runtime.engine, writer, runtime.metrics,
+                                                  services=runtime.services))
         scheduler.start()
     ready, detail = runtime.model_ready()
     err.print(f"triage {settings.scheduler} scheduler; model: {detail if ready else 'none yet (' + detail + ')'}")

@@ -113,6 +113,9 @@ class ModelSettings(_Group):
     fine_tune_epochs: int = Field(
         default=5, ge=0, le=50, description="epochs of encoder fine-tuning in training (0: the frozen packaged encoder)")
     max_tokens: int = Field(default=256, ge=16, le=512, description="encoder token budget per email")
+    check_seconds: float = Field(default=60, ge=1, description="how often serving checks whether the alias moved")
+    shadow: str | None = Field(
+        default=None, description="an alias (e.g. challenger) that scores every signal beside the served model")
     low_confidence: float = Field(default=0.55, ge=0.0, le=1.0,
                                   description="predictions below this confidence are flagged")
 

@@ -3,7 +3,7 @@
 A job takes a session and the runtime pieces it needs. ``run_job`` owns the job's session
 (commit on success, rollback on error), its error logging and its metrics, so the in-process
 scheduler and the Celery tasks run jobs the same way. Later capabilities add their jobs
-(mailbox polling, Odoo sync, feedback collection, model-alias check) to ``JOBS``.
+(mailbox polling, Odoo sync, feedback collection) to ``JOBS``.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
@@ -20,8 +20,10 @@ from sqlalchemy.orm import Session
 from triage import outbox
 from triage.activities import ActivityWriter
 from triage.config import Settings
+from triage.errors import ModelError
 from triage.metrics import Metrics
 from triage.policies.policy import load_policy
+from triage.services import ModelChange, Services, refresh_models
 from triage.store import repository as repo
 from triage.store import session_scope
 
@@ -34,6 +36,7 @@ class JobContext:
     engine: Engine
     writer: ActivityWriter
     metrics: Metrics
+    services: Callable[[], Services] | None = field(default=None)  # the process's services, loaded on first use
 
 
 def flush_outbox(session: Session, ctx: JobContext) -> dict:
@@ -45,6 +48,30 @@ def flush_outbox(session: Session, ctx: JobContext) -> dict:
             "kill_switch": result.skipped_kill_switch}
 
 
+def record_model_change(session: Session, settings: Settings, change: ModelChange) -> None:
+    """The audit log answers which model served when: every swap and every failed load."""
+    if change.changed:
+        repo.audit(session, "model_served", "model", None, name=settings.model.name, alias=settings.model.alias,
+                   version=change.version, previous=change.previous)
+    if change.error:
+        repo.audit(session, "model_load_failed", "model", None, name=settings.model.name,
+                   alias=settings.model.alias, serving=change.version, error=change.error[:2000])
+
+
+def check_model(session: Session, ctx: JobContext) -> dict:
+    """Follow the registry aliases: swap in the version the alias points to now (and the
+    shadow), keeping the previous model when the new one fails to load."""
+    if ctx.services is None:
+        return {"skipped": "this process serves no model"}
+    try:
+        services = ctx.services()
+    except ModelError as exc:  # no model yet: the next check tries again
+        return {"version": None, "error": str(exc)}
+    change = refresh_models(services)
+    record_model_change(session, ctx.settings, change)
+    return {"version": change.version, "previous": change.previous, "shadow": change.shadow, "error": change.error}
+
+
 @dataclass(frozen=True)
 class Job:
     name: str
@@ -54,6 +81,7 @@ class Job:
 
 JOBS: list[Job] = [
     Job("flush_outbox", flush_outbox, lambda s: s.outbox_interval),
+    Job("check_model", check_model, lambda s: s.model.check_seconds),
 ]
 
 

@@ -39,7 +39,7 @@ from triage.policies.gate import GateContext, activity_key, decide
 from triage.proposals import propose
 from triage.services import Services
 from triage.store import repository as repo
-from triage.store.tables import AssessmentRow, DecisionRow, ProposalRow, SignalRow
+from triage.store.tables import AssessmentRow, DecisionRow, ProposalRow, ShadowScoreRow, SignalRow
 
 log = logging.getLogger(__name__)
 
@@ -76,22 +76,40 @@ def _supplier(sender: str) -> str | None:
     return match.group(1).lower() if match else (sender.strip() or None)
 
 
-def assess(signal: SignalRow, services: Services) -> tuple[Assessment, str]:
-    """Category and confidence from the model (or the document type), plus the newest text."""
+def assess(signal: SignalRow, services: Services) -> tuple[Assessment, str, str | None]:
+    """Category and confidence from the model (or the document type): (assessment, the newest
+    message, the model's input text or None for a document)."""
     if signal.source == Source.DOCUMENT.value:
         category = _DOC_CATEGORY.get(signal.doc_type or "other", "other")
         assessment = Assessment(category=category, confidence=0.9, priority=4, priority_score=0.0,
                                 model_name="document-type", model_version="rules-1",
                                 explanation=f"document type {signal.doc_type}")
-        return assessment, signal.text
+        return assessment, signal.text, None
     newest = split_reply(signal.text).newest
-    prediction = services.model.predict([join_newest(signal.subject, newest)])[0]
+    model_text = join_newest(signal.subject, newest)
+    prediction = services.model.predict([model_text])[0]
     assessment = Assessment(
         category=prediction.category, confidence=prediction.confidence, priority=4, priority_score=0.0,
         model_name=services.model.name, model_version=services.model.version, scores=prediction.scores,
         explanation=explanation(prediction, [])["summary"],
     )
-    return assessment, newest
+    return assessment, newest, model_text
+
+
+def shadow_score(session: Session, services: Services, text: str, assessment_id: int, signal_id: int) -> None:
+    """The shadow model's prediction for the same text, stored beside the assessment. It never
+    decides, and its failure never fails the signal."""
+    shadow = services.shadow
+    if shadow is None:
+        return
+    try:
+        prediction = shadow.predict([text], explain=False)[0]
+    except Exception:
+        log.exception("shadow model %s v%s failed on signal %s", shadow.name, shadow.version, signal_id)
+        return
+    session.add(ShadowScoreRow(assessment_id=assessment_id, signal_id=signal_id, model_name=shadow.name,
+                               model_version=shadow.version, category=prediction.category,
+                               confidence=prediction.confidence, scores=prediction.scores))
 
 
 def _join_case(session: Session, signal: SignalRow, category: str, record: RecordRef | None):
@@ -112,7 +130,7 @@ def process(session: Session, signal: SignalRow, services: Services, *, now: dt.
     """Run the flow on one stored, received signal. The caller commits."""
     now = now or repo.now()
     result = FlowResult(signal_id=signal.id, duplicate=False, state=signal.state)
-    assessment, newest = assess(signal, services)
+    assessment, newest, model_text = assess(signal, services)
     sent = (signal.sent_at or signal.received_at).date()
     full_text = f"{signal.subject}\n{signal.text}"
     language = detect_language(f"{signal.subject}\n{newest}")[0]
@@ -143,6 +161,8 @@ def process(session: Session, signal: SignalRow, services: Services, *, now: dt.
     )
     session.add(assessment_row)
     session.flush()
+    if model_text is not None:
+        shadow_score(session, services, model_text, assessment_row.id, signal.id)
     proposal_row = ProposalRow(
         case_id=case.id, assessment_id=assessment_row.id, action=proposal.action.value,
         exception_type=proposal.exception_type,

@@ -11,7 +11,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
 def test_champion_moves_only_when_the_challenger_is_at_least_as_good(settings):
-    first = run_training(settings, quiet=True, fine_tune_epochs=0)
+    first = run_training(settings, quiet=True, fine_tune_epochs=0, by="dana")
     assert first.promoted and first.champion_f1 is None
     for key in ("macro_f1", "accuracy", "calibration_error", "per_class", "per_language_macro_f1", "confusion"):
         assert key in first.metrics
@@ -24,15 +24,39 @@ def test_champion_moves_only_when_the_challenger_is_at_least_as_good(settings):
     assert model_registry.alias_version(settings.model.name, "challenger") == worse.version
     assert model_registry.alias_version(settings.model.name, "champion") == first.version
 
-    forced = run_training(settings, c=1e-4, promote=True, quiet=True, fine_tune_epochs=0)
+    forced = run_training(settings, c=1e-4, promote=True, quiet=True, fine_tune_epochs=0, by="lee")
     assert forced.promoted
     assert model_registry.alias_version(settings.model.name, "champion") == forced.version
+
+    # every alias move is in the store's audit log: who, when, which version, the metrics
+    moves = _alias_moves(settings)
+    assert [(m["alias"], m["version"], m["previous"]) for m in moves] == [
+        ("challenger", first.version, None), ("champion", first.version, None),
+        ("challenger", worse.version, first.version),
+        ("challenger", forced.version, worse.version), ("champion", forced.version, first.version),
+    ]
+    assert moves[0]["by"] == "dana" and moves[-1]["by"] == "lee" and moves[-1]["forced"] is True
+    assert moves[1]["forced"] is False and moves[1]["macro_f1"] == first.metrics["macro_f1"]
+    assert moves[-1]["champion_macro_f1"] == first.metrics["macro_f1"]
 
     bundle = model_registry.load(settings.model.name, "champion")
     assert bundle.version == forced.version
     prediction = bundle.predict(["Your order P00412 has shipped today, tracking 1Z999AA10123456784"])[0]
     assert abs(sum(prediction.scores.values()) - 1.0) < 1e-3
     assert settings.artifact_root.is_dir() and any(settings.artifact_root.iterdir())
+
+
+def _alias_moves(settings) -> list[dict]:
+    from sqlalchemy import select
+
+    from triage.services import open_store
+    from triage.store import session_scope
+    from triage.store.tables import AuditEventRow
+
+    with session_scope(open_store(settings)) as session:
+        rows = session.scalars(select(AuditEventRow).where(AuditEventRow.kind == "model_alias_moved")
+                               .order_by(AuditEventRow.id)).all()
+        return [{**row.data, "at": row.at} for row in rows]
 
 
 def test_a_fine_tuned_model_travels_with_its_encoder(settings, monkeypatch, tmp_path):

@@ -2,17 +2,20 @@
 
 from pathlib import Path
 
-from triage.config import ImapSettings, LimitSettings, ModelSettings, OdooSettings, Settings
+from pydantic_settings import BaseSettings
+
+from triage.config import Settings
 
 ROOT = Path(__file__).parents[2]
 
 
-def _env_names() -> set[str]:
-    names = {f"TRIAGE_{f.upper()}" for f, info in Settings.model_fields.items()
-             if f not in ("imap", "odoo", "model", "limits")}
-    for group in (ImapSettings, OdooSettings, ModelSettings, LimitSettings):
-        prefix = group.model_config["env_prefix"]
-        names |= {f"{prefix}{f.upper()}" for f in group.model_fields}
+def _env_names(cls=Settings) -> set[str]:
+    names = set()
+    for name, field in cls.model_fields.items():
+        if isinstance(field.annotation, type) and issubclass(field.annotation, BaseSettings):
+            names |= _env_names(field.annotation)  # a group: TRIAGE_IMAP_*, TRIAGE_MODEL_*, ...
+        else:
+            names.add(f"{cls.model_config['env_prefix']}{name.upper()}")
     return names
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 from triage.config import Settings
 from triage.errors import ModelError
 from triage.metrics import Metrics
-from triage.services import Services, build_services, open_store
+from triage.services import Services, announce_model, build_services, open_store
 
 
 @dataclass
@@ -34,6 +34,7 @@ class Runtime:
             if self._services is None:
                 self._services = build_services(self.settings)
                 self._services.model.on_predict = self.metrics.model_latency.observe
+                announce_model(self.engine, self._services)
             return self._services
 
     def model_ready(self) -> tuple[bool, str]:
@@ -41,7 +42,12 @@ class Runtime:
             services = self.services()
         except ModelError as exc:
             return False, str(exc)
-        return True, f"{services.model.name} v{services.model.version}"
+        detail = f"{services.model.name} v{services.model.version}"
+        if services.shadow is not None:
+            detail += f" (shadow: v{services.shadow.version})"
+        if services.model_error:
+            detail += f"; {services.model_error}"
+        return True, detail
 
     def close(self) -> None:
         self.engine.dispose()
