@@ -1,7 +1,8 @@
 """MLflow registry glue: the only place that uses MLflow's registry API.
 
 Serving reads the registry through one function, ``load(name, alias)``; training registers
-a version and moves aliases (``challenger``, ``champion``) with ``register`` and ``set_alias``.
+a version and moves aliases (``challenger``, ``champion``) with ``register`` and ``set_alias``;
+``versions`` lists what is registered.
 Aliases and tags only: never the deprecated stages.
 """
 
@@ -12,6 +13,9 @@ from model_registry.registry import (
     load,
     register,
     set_alias,
+    version_exists,
+    versions,
 )
 
-__all__ = ["alias_version", "configure", "ensure_experiment", "load", "register", "set_alias"]
+__all__ = ["alias_version", "configure", "ensure_experiment", "load", "register", "set_alias", "version_exists",
+           "versions"]

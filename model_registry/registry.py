@@ -67,6 +67,35 @@ def set_alias(name: str, alias: str, version: str) -> None:
     _client().set_registered_model_alias(name, alias, version)
 
 
+def versions(name: str) -> list[dict]:
+    """Every registered version of ``name``, oldest first: version, run id, aliases, tags, created
+    (epoch milliseconds). Empty when the model is not registered."""
+    from mlflow.exceptions import MlflowException
+
+    client = _client()
+    try:
+        found = client.search_model_versions(f"name = '{name}'")
+        aliases = client.get_registered_model(name).aliases or {}  # search results leave aliases out
+    except MlflowException:
+        return []
+    by_version: dict[str, list[str]] = {}
+    for alias, version in aliases.items():
+        by_version.setdefault(str(version), []).append(alias)
+    rows = [{"version": str(v.version), "run_id": v.run_id, "aliases": sorted(by_version.get(str(v.version), [])),
+             "tags": dict(v.tags or {}), "created": v.creation_timestamp} for v in found]
+    return sorted(rows, key=lambda r: int(r["version"]))
+
+
+def version_exists(name: str, version: str) -> bool:
+    from mlflow.exceptions import MlflowException
+
+    try:
+        _client().get_model_version(name, version)
+    except MlflowException:
+        return False
+    return True
+
+
 def _fetch_encoder(pipeline, name: str, version: str) -> None:
     """A model on a fine-tuned encoder needs that encoder here: fetch it from the training run
     (artifact ``encoder/``) into the encoder cache when this machine does not have it."""

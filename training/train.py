@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import model_registry
+from training.aliases import move_alias
 from training.dataset import Example, load_corpus, split
 from training.evaluate import evaluate
 from triage.config import Settings, load_settings
@@ -72,20 +73,6 @@ def _feedback_examples(settings: Settings, corpus_texts: set[str]) -> tuple[list
             examples.append(Example(id=f"feedback-{label.signal_id}", text=label.text, category=label.category,
                                     priority=0, lang="", row={}))
     return examples, sum(not label.confirmed for label in labels)
-
-
-def _audit_alias(settings: Settings, alias: str, version: str, previous: str | None, by: str, **data: Any) -> None:
-    from triage.services import open_store
-    from triage.store import repository as repo
-    from triage.store import session_scope
-
-    engine = open_store(settings)
-    try:
-        with session_scope(engine) as session:
-            repo.audit(session, "model_alias_moved", "model", None, name=settings.model.name, alias=alias,
-                       version=version, previous=previous, by=by, **data)
-    finally:
-        engine.dispose()
 
 
 def _requirements() -> list[str]:
@@ -172,16 +159,13 @@ def run_training(settings: Settings, *, promote: bool = False, c: float = 64.0, 
                                                                        "run_id": run.info.run_id})
         audit = {"run_id": run.info.run_id, "macro_f1": metrics["macro_f1"],
                  "non_english_macro_f1": metrics["non_english_macro_f1"], "champion_macro_f1": champion_f1}
-        previous_challenger = model_registry.alias_version(name, "challenger")
-        model_registry.set_alias(name, "challenger", version)
-        _audit_alias(settings, "challenger", version, previous_challenger, by, **audit)
+        move_alias(settings, "challenger", version, by=by, **audit)
         better = champion_f1 is None or metrics["macro_f1"] >= champion_f1
         promoted = better or promote
         forced = promote and not better
         mlflow.set_tags({"promoted": str(promoted), "forced_promotion": str(forced), "trained_by": by})
         if promoted:
-            model_registry.set_alias(name, "champion", version)
-            _audit_alias(settings, "champion", version, champion_version, by, forced=forced, **audit)
+            move_alias(settings, "champion", version, by=by, forced=forced, **audit)
 
     _say(quiet, (
         f"version {version}: macro-F1 {metrics['macro_f1']:.3f} (champion before: "
