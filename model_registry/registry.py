@@ -108,25 +108,46 @@ def _fetch_encoder(pipeline, name: str, version: str) -> None:
         if directory.is_dir():
             continue
         run_id = _client().get_model_version(name, version).run_id
-        directory.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=".fetch-", dir=directory.parent))
         try:
-            fetched = _mlflow().artifacts.download_artifacts(run_id=run_id, artifact_path="encoder", dst_path=str(staging))
-            try:
-                Path(fetched).rename(directory)
-            except OSError:
-                if not directory.is_dir():
-                    raise
+            _download(directory, lambda dst: _mlflow().artifacts.download_artifacts(
+                run_id=run_id, artifact_path="encoder", dst_path=dst))
         except Exception as exc:
             raise ModelError(f"model '{name}' version {version} needs the fine-tuned encoder {path}, which could "
                              f"not be fetched from run {run_id}: {exc}") from exc
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
         log.info("fetched the fine-tuned encoder %s of model %s v%s from run %s", path, name, version, run_id)
 
 
-def load(name: str, alias: str = "champion") -> ModelBundle:
-    """The model an alias points to, as a ModelBundle; cached per (registry, name, version)."""
+def _download(target: Path, fetch) -> Path:
+    """``fetch(staging_dir) -> path`` into ``target`` atomically (a concurrent winner is kept)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".fetch-", dir=target.parent))
+    try:
+        fetched = Path(fetch(str(staging)))
+        try:
+            fetched.rename(target)
+        except OSError:
+            if not target.is_dir():
+                raise
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return target
+
+
+def _local_copy(name: str, version: str, cache_dir: Path | None) -> str:
+    """Where to load a version from: its copy under ``cache_dir`` (downloaded once), or the
+    registry URI when there is no cache."""
+    uri = f"models:/{name}/{version}"
+    if cache_dir is None:
+        return uri
+    local = cache_dir / name / version
+    if not (local / "MLmodel").is_file():
+        _download(local, lambda dst: _mlflow().artifacts.download_artifacts(uri, dst_path=dst))
+    return str(local)
+
+
+def load(name: str, alias: str = "champion", cache_dir: Path | None = None) -> ModelBundle:
+    """The model an alias points to, as a ModelBundle; cached per (registry, name, version) in
+    the process and, with ``cache_dir`` (the data dir's ``models/``), on disk."""
     mlflow = _mlflow()
     version = alias_version(name, alias)
     if version is None:
@@ -138,7 +159,13 @@ def load(name: str, alias: str = "champion") -> ModelBundle:
     with _lock:
         if key not in _loaded:
             try:
-                pipeline = mlflow.sklearn.load_model(f"models:/{name}/{version}")
+                source = _local_copy(name, version, cache_dir)
+                try:
+                    pipeline = mlflow.sklearn.load_model(source)
+                except Exception:
+                    if cache_dir is not None:  # a bad copy on disk must not stick: the next try downloads again
+                        shutil.rmtree(cache_dir / name / version, ignore_errors=True)
+                    raise
                 _fetch_encoder(pipeline, name, version)
             except ModelError:
                 raise

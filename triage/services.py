@@ -43,7 +43,8 @@ def open_store(settings: Settings) -> Engine:
 
 def load_model(settings: Settings, alias: str | None = None) -> ModelBundle:
     model_registry.configure(settings.tracking_uri)
-    bundle = model_registry.load(settings.model.name, alias or settings.model.alias)
+    bundle = model_registry.load(settings.model.name, alias or settings.model.alias,
+                                 cache_dir=settings.data_dir / "models")
     bundle.low_confidence = settings.model.low_confidence
     return bundle
 

@@ -30,6 +30,8 @@ def test_the_check_job_follows_the_alias_and_keeps_a_good_model_when_the_new_one
     engine = open_store(settings)
     services = build_services(settings)
     assert services.model.version == "1"
+    cached = settings.data_dir / "models" / settings.model.name
+    assert (cached / "1" / "MLmodel").is_file()  # the served version is kept in the data dir
     ctx = JobContext(settings, engine, DryRunWriter(), Metrics(), services=lambda: services)
 
     with session_scope(engine) as session:
@@ -47,6 +49,7 @@ def test_the_check_job_follows_the_alias_and_keeps_a_good_model_when_the_new_one
         result = check_model(session, ctx)
     assert result["version"] == second and f"version {broken} failed to load" in result["error"]
     assert services.model.version == second and "failed to load" in services.model_error
+    assert (cached / second / "MLmodel").is_file() and not (cached / broken).exists()  # a bad copy is not kept
     assert services.model.predict(["Your order P00412 has shipped today"])[0].category  # still serving
 
     with session_scope(engine) as session:
