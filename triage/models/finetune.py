@@ -42,12 +42,9 @@ def _stderr(message: str) -> None:
 
 def fine_tune(texts: Sequence[str], labels: Sequence[str], *, source: str | None = None, epochs: int = 4,
               max_tokens: int = 192, batch_size: int = 16, learning_rate: float = 5e-5, seed: int = 7,
-              layers: int | None = None, cache_dir: Path | None = None,
-              say: Callable[[str], None] | None = _stderr) -> tuple[str, Path]:
+              cache_dir: Path | None = None, say: Callable[[str], None] | None = _stderr) -> tuple[str, Path]:
     """Fine-tune the encoder at ``source`` (default: packaged) on ``texts``; returns the model
-    path to give the classifier (``finetuned:<digest>``) and the directory it was saved in.
-    ``layers`` keeps only the first N transformer layers (faster; fine-tuning recovers most of
-    what the dropped layers knew)."""
+    path to give the classifier (``finetuned:<digest>``) and the directory it was saved in."""
     if epochs < 1:
         raise ValueError("fine-tuning needs at least one epoch")
     if len(texts) != len(labels) or not texts:
@@ -61,12 +58,6 @@ def fine_tune(texts: Sequence[str], labels: Sequence[str], *, source: str | None
     torch.manual_seed(seed)
     encoder = SentenceTransformer(str(resolve_path(source)), device="cpu", local_files_only=True)
     tokenizer, transformer = encoder.tokenizer, encoder[0].auto_model
-    if layers is not None:
-        stack = transformer.encoder.layer
-        if not 1 <= layers <= len(stack):
-            raise ValueError(f"layers must be between 1 and {len(stack)}")
-        transformer.encoder.layer = stack[:layers]
-        transformer.config.num_hidden_layers = layers
     classes = sorted(set(labels))
     index = {c: i for i, c in enumerate(classes)}
     target = torch.tensor([index[label] for label in labels])
