@@ -87,10 +87,11 @@ def assess(signal: SignalRow, services: Services) -> tuple[Assessment, str, str 
         return assessment, signal.text, None
     newest = split_reply(signal.text).newest
     model_text = join_newest(signal.subject, newest)
-    prediction = services.model.predict([model_text])[0]
+    model = services.model  # one read: the alias check may swap in another version meanwhile
+    prediction = model.predict([model_text])[0]
     assessment = Assessment(
         category=prediction.category, confidence=prediction.confidence, priority=4, priority_score=0.0,
-        model_name=services.model.name, model_version=services.model.version, scores=prediction.scores,
+        model_name=model.name, model_version=model.version, scores=prediction.scores,
         explanation=explanation(prediction, [])["summary"],
     )
     return assessment, newest, model_text

@@ -30,6 +30,7 @@ class Services:
     policy: Policy
     shadow: ModelBundle | None = None  # scores signals beside the model, never decides (TRIAGE_MODEL_SHADOW)
     model_error: str | None = None  # the last alias target that failed to load (the previous model serves on)
+    failed_version: str | None = None
     checked_at: float = field(default_factory=time.monotonic)
 
 
@@ -88,25 +89,32 @@ def refresh_models(services: Services) -> ModelChange:
     model_registry.configure(settings.tracking_uri)
     current = services.model
     target = model_registry.alias_version(settings.model.name, settings.model.alias)
-    previous = None
-    if target is not None and target != current.version:
+    previous = error = None
+    if target == current.version:
+        services.model_error = services.failed_version = None  # the alias came back to what serves
+    elif target is not None:
         try:
             fresh = load_model(settings)
-        except ModelError as exc:
+        except ModelError as exc:  # tried again at the next check (a transient error heals)
             services.model_error = f"version {target} failed to load, still serving {current.version}: {exc}"
-            log.error("model %s@%s: %s", settings.model.name, settings.model.alias, services.model_error)
-            return ModelChange(version=current.version, error=services.model_error)
-        fresh.on_predict = current.on_predict
-        services.model, previous, services.model_error = fresh, current.version, None
-        log.info("model %s@%s moved: now serving version %s (was %s)", settings.model.name, settings.model.alias,
-                 fresh.version, current.version)
+            if services.failed_version == target:  # said already: no audit or error log every minute
+                log.debug("model %s@%s: %s", settings.model.name, settings.model.alias, services.model_error)
+            else:
+                services.failed_version, error = target, services.model_error
+                log.error("model %s@%s: %s", settings.model.name, settings.model.alias, error)
+        else:
+            fresh.on_predict = current.on_predict
+            services.model, previous = fresh, current.version
+            services.model_error = services.failed_version = None
+            log.info("model %s@%s moved: now serving version %s (was %s)", settings.model.name,
+                     settings.model.alias, fresh.version, current.version)
     if settings.model.shadow:
         shadow_target = model_registry.alias_version(settings.model.name, settings.model.shadow)
         if shadow_target is None or shadow_target == services.model.version:
             services.shadow = None
         elif services.shadow is None or services.shadow.version != shadow_target:
             services.shadow = _load_shadow(settings)
-    return ModelChange(version=services.model.version, previous=previous,
+    return ModelChange(version=services.model.version, previous=previous, error=error,
                        shadow=services.shadow.version if services.shadow else None)
 
 

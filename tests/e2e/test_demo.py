@@ -26,7 +26,7 @@ def _status(tmp_path: Path) -> dict:
 def test_demo_twice_creates_nothing_new(tmp_path):
     first = _triage(tmp_path, "demo")
     assert first.returncode == 0, first.stderr[-3000:]
-    assert "training the default model" in first.stderr
+    assert "training a quick model" in first.stderr
     assert "16 new signal(s), 0 already stored, 0 quarantined" in first.stdout, first.stdout[-2000:]
     written = int(re.search(r"(\d+) activity write\(s\)", first.stdout).group(1))
     assert written > 0

@@ -51,12 +51,19 @@ def test_the_check_job_follows_the_alias_and_keeps_a_good_model_when_the_new_one
     assert services.model.version == second and "failed to load" in services.model_error
     assert (cached / second / "MLmodel").is_file() and not (cached / broken).exists()  # a bad copy is not kept
     assert services.model.predict(["Your order P00412 has shipped today"])[0].category  # still serving
+    with session_scope(engine) as session:
+        again = check_model(session, ctx)  # the same broken target: still reported, not audited again
+    assert again["error"] is None and "failed to load" in services.model_error
+    model_registry.set_alias(settings.model.name, "champion", second)  # rolled back
+    with session_scope(engine) as session:
+        check_model(session, ctx)
+    assert services.model_error is None
 
     with session_scope(engine) as session:
         events = [(e.kind, e.data.get("version"), e.data.get("previous"), e.data.get("serving"))
                   for e in session.scalars(select(AuditEventRow).order_by(AuditEventRow.id))]
     assert ("model_served", second, "1", None) in events
-    assert ("model_load_failed", None, None, second) in events
+    assert [e for e in events if e[0] == "model_load_failed"] == [("model_load_failed", None, None, second)]
     engine.dispose()
 
 

@@ -16,5 +16,6 @@ router = APIRouter(prefix="/v1", tags=["classify"])
 async def classify(body: ClassifyRequest, services: ServicesDep, _: IngestKey) -> ClassifyResponse:
     rows = [{**row.model_dump(by_alias=True, exclude={"attachments"}), "id": row.id if row.id is not None else i}
             for i, row in enumerate(body.rows)]
-    results = await run_in_threadpool(classify_rows, services.model, rows)
-    return ClassifyResponse(results=results, model={"name": services.model.name, "version": services.model.version})
+    model = services.model  # one read: the alias check may swap in another version meanwhile
+    results = await run_in_threadpool(classify_rows, model, rows)
+    return ClassifyResponse(results=results, model={"name": model.name, "version": model.version})
