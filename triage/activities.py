@@ -3,8 +3,8 @@
 ``render(proposal, approved, ...)`` builds the ActivitySpec (the note is HTML with every
 piece of supplier text escaped, and carries ``triage-ref:<id>`` so a retried create and
 the buyer's feedback can be matched). Writers take specs: ``DryRunWriter`` records and
-prints what it would create when no Odoo is configured; the Odoo writer lives in
-``triage/odoo.py``.
+prints what it would create when no Odoo is configured; ``OdooWriter`` in
+``triage/odoo_activities.py`` writes them to Odoo.
 """
 
 from __future__ import annotations
@@ -26,6 +26,11 @@ def triage_ref(key: str, decision_id: int) -> str:
     return "t" + hashlib.sha256(f"{key}|{decision_id}".encode()).hexdigest()[:16]
 
 
+def key_ref(key: str) -> str:
+    """A stable marker of the (record, exception type) in every note: finds the open activity to update."""
+    return "k" + hashlib.sha256(key.encode()).hexdigest()[:16]
+
+
 def render(proposal: Proposal, approved: ApprovedDecision, *, activity_type: str) -> ActivitySpec:
     """The activity an approved proposal becomes. Only an ApprovedDecision is accepted."""
     if not isinstance(approved, ApprovedDecision):  # the type says so; refuse at run time too
@@ -36,7 +41,7 @@ def render(proposal: Proposal, approved: ApprovedDecision, *, activity_type: str
     ref = triage_ref(key, approved.decision_id)
     paragraphs = [f"<p>{html.escape(line)}</p>" for line in proposal.note.splitlines() if line.strip()]
     evidence = "".join(f"<blockquote>{html.escape(e)}</blockquote>" for e in proposal.evidence)
-    note = "".join(paragraphs) + evidence + f"<p><small>triage-ref:{ref}</small></p>"
+    note = "".join(paragraphs) + evidence + f"<p><small>triage-ref:{ref} triage-key:{key_ref(key)}</small></p>"
     return ActivitySpec(
         key=key,
         triage_ref=ref,

@@ -92,6 +92,8 @@ class OdooSettings(_Group):
     activity_type: str = "mail.mail_activity_data_todo"
     ap_user: str | None = None
     webhook_secret: SecretStr | None = None
+    timeout: float = Field(default=30.0, gt=0, description="seconds before an Odoo call times out")
+    sync_seconds: float = Field(default=300, ge=10, description="seconds between reads of the buyers' review")
 
     @property
     def configured(self) -> bool:

@@ -10,7 +10,11 @@
      ├── ExtractionError(fields=...)    a parser could not read what it should
      ├── ModelError                     no model to serve, or a model that cannot load
      ├── PolicyError                    the policy file is invalid (names the rule and problem)
-     └── WriteError(retryable=...)      a write to Odoo (or a sink) failed
+     ├── WriteError(retryable=...)      a write to Odoo (or a sink) failed
+     └── OdooError(retryable)           a call to Odoo failed (``triage/odoo.py`` translates)
+          ├── OdooUnavailable           refused, reset, timed out, HTTP 5xx: retry with backoff
+          ├── OdooAuthError             wrong database, login, password or API key: not retryable
+          └── OdooRejected(name)        Odoo's own error (ValidationError, AccessError, ...): not retryable
 """
 
 from __future__ import annotations
@@ -59,3 +63,24 @@ class WriteError(TriageError):
     def __init__(self, message: str, *, retryable: bool):
         super().__init__(message)
         self.retryable = retryable
+
+
+class OdooError(TriageError):
+    retryable = False
+
+
+class OdooUnavailable(OdooError):
+    retryable = True
+
+
+class OdooAuthError(OdooError):
+    pass
+
+
+class OdooRejected(OdooError):
+    """Odoo answered with its error object; ``name`` is the exception's name
+    (``odoo.exceptions.ValidationError``, ...)."""
+
+    def __init__(self, message: str, *, name: str):
+        super().__init__(message)
+        self.name = name

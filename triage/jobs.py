@@ -3,7 +3,7 @@
 A job takes a session and the runtime pieces it needs. ``run_job`` owns the job's session
 (commit on success, rollback on error), its error logging and its metrics, so the in-process
 scheduler and the Celery tasks run jobs the same way. Later capabilities add their jobs
-(mailbox polling, Odoo sync, feedback collection) to ``JOBS``.
+(mailbox polling, the Odoo exception queries) to ``JOBS``.
 """
 
 from __future__ import annotations
@@ -48,6 +48,26 @@ def flush_outbox(session: Session, ctx: JobContext) -> dict:
             "kill_switch": result.skipped_kill_switch}
 
 
+def collect_odoo_feedback(session: Session, ctx: JobContext) -> dict:
+    """Read the buyers' review of triage's activities back from Odoo (done, cancelled)."""
+    gateway = getattr(ctx.writer, "gateway", None)
+    if gateway is None:
+        return {"skipped": "no Odoo configured"}
+    from triage.errors import OdooError
+    from triage.feedback import collect_feedback
+
+    try:
+        with session.begin_nested():
+            counts = collect_feedback(session=session, gateway=gateway)
+    except OdooError as exc:  # shown by `triage status`; a wrong password is not retried until fixed
+        repo.record_source_check(session=session, source="odoo", name=ctx.settings.odoo.url or "odoo",
+                                 error=f"{type(exc).__name__}: {exc}")
+        log.error("reading the review from Odoo failed: %s", exc)
+        return {"error": str(exc)}
+    repo.record_source_check(session=session, source="odoo", name=ctx.settings.odoo.url or "odoo", error=None)
+    return counts
+
+
 def record_model_change(session: Session, settings: Settings, change: ModelChange) -> None:
     """The audit log answers which model served when: every swap and every failed load."""
     if change.changed:
@@ -82,6 +102,7 @@ class Job:
 JOBS: list[Job] = [
     Job("flush_outbox", flush_outbox, lambda s: s.outbox_interval),
     Job("check_model", check_model, lambda s: s.model.check_seconds),
+    Job("collect_odoo_feedback", collect_odoo_feedback, lambda s: s.odoo.sync_seconds),
 ]
 
 

@@ -144,10 +144,17 @@ def refresh_if_due(services: Services) -> ModelChange | None:
         return None
 
 
+def build_gateway(settings: Settings):
+    """The Odoo gateway (connects on first use); ConfigError when Odoo is not configured."""
+    from triage.odoo import RpcGateway
+
+    return RpcGateway.from_settings(settings.odoo, timeout=settings.odoo.timeout)
+
+
 def build_writer(settings: Settings) -> ActivityWriter:
     """The Odoo writer when Odoo is configured; otherwise the dry-run sink."""
     if settings.odoo.configured:
-        from triage.errors import ConfigError
+        from triage.odoo_activities import OdooWriter
 
-        raise ConfigError("writing to Odoo arrives with the Odoo gateway; unset TRIAGE_ODOO_URL to use the dry-run sink")
+        return OdooWriter(build_gateway(settings))
     return DryRunWriter()

@@ -31,6 +31,13 @@ def status(session: Session, *, model: dict[str, str | None]) -> dict[str, Any]:
         }
         for row in session.scalars(select(SourceCheckpointRow).where(SourceCheckpointRow.source == "imap"))
     }
+    odoo = {
+        row.name: {
+            "last_success": row.last_success.isoformat() if row.last_success else None,
+            "last_error": row.last_error,
+        }
+        for row in session.scalars(select(SourceCheckpointRow).where(SourceCheckpointRow.source == "odoo"))
+    }
     return {
         "signals": {
             "by_source": _zeros([s.value for s in Source], count_by(session, SignalRow.source)),
@@ -43,6 +50,7 @@ def status(session: Session, *, model: dict[str, str | None]) -> dict[str, Any]:
         "outbox": {"by_state": _zeros(["pending", "sent", "failed"], count_by(session, OutboxRow.state))},
         "feedback": {"by_outcome": _zeros(["done", "cancelled", "resolved"], count_by(session, FeedbackRow.outcome))},
         "mailboxes": mailboxes,
+        "odoo": odoo,
         "model": model,
     }
 

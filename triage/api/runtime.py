@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
 
 from triage.config import Settings
-from triage.errors import ModelError
+from triage.errors import ConfigError, ModelError
 from triage.metrics import Metrics
 from triage.services import Services, announce_model, build_services, open_store
 
@@ -20,6 +21,7 @@ class Runtime:
     metrics: Metrics
     _services: Services | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _odoo_check: tuple[float, bool, str] | None = None
 
     @classmethod
     def start(cls, settings: Settings) -> Runtime:
@@ -48,6 +50,24 @@ class Runtime:
         if services.model_error:
             detail += f"; {services.model_error}"
         return True, detail
+
+    def odoo_ready(self, max_age: float = 15.0) -> tuple[bool, str]:
+        """Whether Odoo answers with these credentials (one quick call, remembered ``max_age`` s)."""
+        now = time.monotonic()
+        if self._odoo_check is not None and now - self._odoo_check[0] < max_age:
+            return self._odoo_check[1], self._odoo_check[2]
+        from triage.errors import OdooError
+        from triage.odoo import RpcGateway
+
+        try:
+            gateway = RpcGateway.from_settings(self.settings.odoo, timeout=min(5.0, self.settings.odoo.timeout),
+                                               attempts=1)
+            gateway.search_count("ir.model", [["model", "=", "mail.activity"]])
+            result = (True, f"Odoo {gateway.version[0]}.{gateway.version[1]} at {gateway.endpoint.host}")
+        except (OdooError, ConfigError) as exc:
+            result = (False, f"{type(exc).__name__}: {exc}")
+        self._odoo_check = (now, *result)
+        return result
 
     def close(self) -> None:
         self.engine.dispose()

@@ -155,3 +155,20 @@ def count_by(session: Session, column, *where) -> dict[str, int]:
 
 def now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+def record_source_check(*, session: Session, source: str, name: str, error: str | None) -> None:
+    """The last success or error of a source (a mailbox, Odoo), for ``triage status``."""
+    from triage.store.tables import SourceCheckpointRow
+
+    row = session.scalar(select(SourceCheckpointRow).where(SourceCheckpointRow.source == source,
+                                                           SourceCheckpointRow.name == name))
+    if row is None:
+        row = SourceCheckpointRow(source=source, name=name)
+        session.add(row)
+    if error is None:
+        row.last_success, row.last_error = now(), None
+    else:
+        row.last_error = error[:2000]
+    row.updated_at = now()
+    session.flush()

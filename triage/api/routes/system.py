@@ -34,7 +34,9 @@ def readyz(runtime: RuntimeDep):
     ok &= model_ok
     checks["model"] = f"ok: {detail}" if model_ok else f"error: {detail}"
     if runtime.settings.odoo.configured:
-        ok, checks["odoo"] = False, "error: the Odoo gateway is not built yet"
+        odoo_ok, odoo_detail = runtime.odoo_ready()
+        ok &= odoo_ok
+        checks["odoo"] = f"ok: {odoo_detail}" if odoo_ok else f"error: {odoo_detail}"
     body = Health(status="ok" if ok else "unavailable", checks=checks)
     return body if ok else JSONResponse(body.model_dump(), status_code=503)
 
