@@ -115,11 +115,30 @@ def _summary(results, writer, flushed) -> str:
             f"{flushed.failed} failed")
 
 
-def _print_activities(writer) -> None:
+def _print_activities(writer, engine=None) -> None:
     if getattr(writer, "written", None):
         out.print(_activities_table(writer))
     else:
         out.print(f"Nothing new for the {writer.name} writer: every approved activity is already written.")
+    if engine is not None:
+        _print_write_errors(engine)
+
+
+def _print_write_errors(engine) -> None:
+    """Why outbox items failed or wait for a retry (validation errors are not retried)."""
+    from sqlalchemy import select
+
+    from triage.store import session_scope
+    from triage.store.tables import OutboxRow
+
+    with session_scope(engine) as session:
+        rows = session.scalars(select(OutboxRow).where(OutboxRow.last_error.is_not(None),
+                                                       OutboxRow.state.in_(("failed", "pending")))
+                               .order_by(OutboxRow.id)).all()
+        for row in rows:
+            what = "failed" if row.state == "failed" else f"will be retried (attempt {row.attempts})"
+            err.print(f"activity on {row.payload.get('res_model')} {row.payload.get('res_name')} {what}: "
+                      f"{row.last_error}")
 
 
 @ingest_app.command("file")
@@ -130,11 +149,11 @@ def ingest_file(
     """Ingest .eml, .pdf or .json files, then run the flow on them."""
     settings = _settings()
     try:
-        _, results, writer, flushed = _run_files(list(paths), settings, progress_label="ingesting")
+        engine, results, writer, flushed = _run_files(list(paths), settings, progress_label="ingesting")
     except TriageError as exc:
         _fail(str(exc))
     out.print(_results_table(results))
-    _print_activities(writer)
+    _print_activities(writer, engine)
     out.print(_summary(results, writer, flushed))
 
 
@@ -164,7 +183,7 @@ def demo() -> None:
     except TriageError as exc:
         _fail(str(exc))
     out.print(_cases_table(engine))
-    _print_activities(writer)
+    _print_activities(writer, engine)
     out.print(f"{_summary(results, writer, flushed)}; data in {settings.data_dir}; "
               f"{time.perf_counter() - started:.1f}s")
 

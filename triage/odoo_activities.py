@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import re
+from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -45,12 +46,15 @@ class OdooWriter:
 
     def __init__(self, gateway: OdooGateway):
         self.gateway = gateway
+        self.written: deque[ActivitySpec] = deque(maxlen=1000)  # this process's recent writes (for the CLI)
 
     def write(self, spec: ActivitySpec) -> int:
         try:
-            return self._write(spec)
+            odoo_id = self._write(spec)
         except OdooError as exc:
             raise WriteError(str(exc), retryable=exc.retryable) from exc
+        self.written.append(spec)
+        return odoo_id
 
     def _write(self, spec: ActivitySpec) -> int:
         gateway = self.gateway
@@ -93,6 +97,9 @@ class OdooWriter:
             domain: list = [["name", "=", spec.res_name]]
             if spec.res_model == "account.move":  # a supplier's invoice number is the bill's reference
                 domain = ["|", ["name", "=", spec.res_name], ["ref", "=", spec.res_name]]
+            elif spec.res_model == "res.partner" and "." in spec.res_name and " " not in spec.res_name:
+                # a supplier known by its mail domain: the company, not its contacts
+                domain = [["email", "=ilike", f"%@{spec.res_name}"], ["is_company", "=", True]]
             rows = self.gateway.search_read(spec.res_model, domain, fields, limit=2)
         if not rows:
             raise OdooRejected(f"no {spec.res_model} {spec.res_name!r} in Odoo", name="not found")
