@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from pydantic import SecretStr
 
 from tests.odoo_standin import OdooStandin
 from triage.activities import key_ref
@@ -141,3 +142,70 @@ def test_reviews_done_and_cancelled(odoo):
     assert set(reviews) == {done, cancelled}
     assert reviews[done].outcome == "done" and reviews[done].text == "Supplier confirmed 3 May, fine."
     assert reviews[cancelled].outcome == "cancelled" and reviews[cancelled].text == ""
+
+
+def test_the_feedback_job_stores_reviews_and_odoo_health(odoo, settings):
+    from sqlalchemy import select
+
+    from triage.activities import DryRunWriter
+    from triage.jobs import JobContext, collect_odoo_feedback
+    from triage.metrics import Metrics
+    from triage.services import open_store
+    from triage.status import status
+    from triage.store import session_scope
+    from triage.store.tables import ActivityRow, CaseRow, FeedbackRow
+
+    po = _po(odoo)
+    gateway = _gateway(odoo)
+    writer = OdooWriter(gateway)
+    engine = open_store(settings)
+    refs = {"done": "t00000000000000d1", "cancelled": "t00000000000000c1", "open": "t00000000000000o1"}
+    with session_scope(engine) as session:
+        case = CaseRow(key="c1", exception_type="delivery_delay", category="delivery_delay")
+        session.add(case)
+        session.flush()
+        for outcome, ref in refs.items():
+            key = f"purchase.order:P00412:{outcome}"
+            odoo_id = writer.write(_spec(ref=ref, key=key))
+            session.add(ActivityRow(key=key, triage_ref=ref, case_id=case.id, sink="odoo", res_model="purchase.order",
+                                    res_name="P00412", res_id=po, odoo_id=odoo_id, summary="s", note_html="n",
+                                    deadline="2026-11-25"))
+    ids = {a["note"].split("triage-ref:")[1][:17]: a["id"] for a in odoo.records("mail.activity").values()}
+    gateway.call("mail.activity", "action_feedback", [[ids[refs["done"]]]], {"feedback": "Fine, thanks."})
+    gateway.call("mail.activity", "unlink", [[ids[refs["cancelled"]]]])
+
+    ctx = JobContext(settings, engine, writer, Metrics())
+    with session_scope(engine) as session:
+        assert collect_odoo_feedback(session, ctx) == {"done": 1, "cancelled": 1, "open": 1}
+    with session_scope(engine) as session:
+        assert collect_odoo_feedback(session, ctx) == {"done": 0, "cancelled": 0, "open": 1}  # stored once
+        stored = {(f.outcome, f.text) for f in session.scalars(select(FeedbackRow))}
+        assert stored == {("done", "Fine, thanks."), ("cancelled", "")}
+        assert status(session, model={})["odoo"][settings.odoo.url or "odoo"]["last_error"] is None
+
+    broken = JobContext(settings, engine, OdooWriter(RpcGateway(odoo.url, "triage", "admin", "wrong", timeout=5)),
+                        Metrics())
+    with session_scope(engine) as session:
+        session.add(ActivityRow(key="k-extra", triage_ref="t-extra", case_id=1, sink="odoo", res_model="purchase.order",
+                                res_name="P00412", res_id=po, odoo_id=999, summary="s", note_html="n",
+                                deadline="2026-11-25"))
+    with session_scope(engine) as session:
+        assert "error" in collect_odoo_feedback(session, broken)
+    with session_scope(engine) as session:
+        [health] = status(session, model={})["odoo"].values()
+        assert health["last_error"].startswith("OdooAuthError") and health["last_success"]
+    engine.dispose()
+
+
+def test_readiness_checks_odoo(odoo, settings):
+    from triage.api.runtime import Runtime
+
+    good = settings.model_copy(update={"odoo": settings.odoo.model_copy(update={
+        "url": odoo.url, "db": "triage", "user": "admin", "password": SecretStr("admin")})})
+    runtime = Runtime.start(good)
+    ok, detail = runtime.odoo_ready()
+    assert ok and detail.startswith(f"Odoo {odoo.version.split('.')[0]}.")
+    bad = good.model_copy(update={"odoo": good.odoo.model_copy(update={"password": SecretStr("nope")})})
+    ok, detail = Runtime.start(bad).odoo_ready()
+    assert not ok and detail.startswith("OdooAuthError")
+    runtime.close()
