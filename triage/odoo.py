@@ -141,7 +141,7 @@ class RpcGateway:
         self.db, self.login, self._password = db, login, password
         self.timeout, self.attempts, self.backoff, self._sleep = timeout, max(1, attempts), backoff, sleep
         self._odoo = None
-        self.version: tuple[int, int] = (0, 0)
+        self._version: tuple[int, int] = (0, 0)
         self._xml_ids: dict[str, int | None] = {}
         self._model_ids: dict[str, int] = {}
 
@@ -167,8 +167,14 @@ class RpcGateway:
                 delay *= 2
         raise AssertionError("unreachable")
 
+    @property
+    def version(self) -> tuple[int, int]:
+        """(major, minor) of the server; logs in first when needed."""
+        self.connect()
+        return self._version
+
     def connect(self):
-        """The logged-in odoorpc client (made once; again after a connection error)."""
+        """The logged-in odoorpc client (made once, on first use)."""
         if self._odoo is None:
             self._odoo = self._retrying("login", self._login)
         return self._odoo
@@ -179,8 +185,8 @@ class RpcGateway:
         odoo = odoorpc.ODOO(self.endpoint.host, protocol=self.endpoint.protocol, port=self.endpoint.port,
                             timeout=self.timeout)
         odoo.login(self.db, self.login, self._password)
-        self.version = _parse_version(odoo.version)
-        if self.version[0] >= 19:
+        self._version = _parse_version(odoo.version)
+        if self._version[0] >= 19:
             log.warning("Odoo %s deprecates JSON-RPC for its JSON-2 API; triage still uses JSON-RPC",
                         odoo.version)
         odoo.config["auto_context"] = True

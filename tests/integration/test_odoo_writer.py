@@ -209,3 +209,19 @@ def test_readiness_checks_odoo(odoo, settings):
     ok, detail = Runtime.start(bad).odoo_ready()
     assert not ok and detail.startswith("OdooAuthError")
     runtime.close()
+
+
+@pytest.mark.parametrize("version", ["17.0", "18.0"])
+def test_a_keep_done_activity_type_archives_and_still_counts_as_done(version):
+    from dataclasses import replace
+
+    with OdooStandin(version=version, db="triage", users={"admin": "admin"}) as odoo:
+        po = _po(odoo)
+        kept = odoo.add("mail.activity.type", {"name": "Triage review", "keep_done": True})
+        odoo.add("ir.model.data", {"module": "triage", "name": "activity_review", "model": "mail.activity.type",
+                                   "res_id": kept})
+        gateway = _gateway(odoo)  # a fresh process: the first call is the review read, not a write
+        odoo_id = OdooWriter(_gateway(odoo)).write(replace(_spec(), activity_type="triage.activity_review"))
+        gateway.call("mail.activity", "action_feedback", [[odoo_id]], {"feedback": "ok"})
+        [review] = collect_reviews(gateway, [Written(odoo_id, "purchase.order", po, "t0000000000000001")])
+        assert review.outcome == "done"
