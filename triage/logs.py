@@ -1,8 +1,9 @@
 """Structured logging (structlog over the standard library) that never prints secrets.
 
 Values under keys that name a secret (password, secret, token, api_key, authorization, ...)
-are replaced, and credentials inside URLs (``scheme://user:pass@host``) are masked, in our
-own events and in third-party log records alike.
+are replaced, and credentials inside URLs (``scheme://user:pass@host``, ``?token=...`` as the
+Odoo webhook URL carries it) are masked, in our own events and in third-party log records
+(uvicorn's access log included) alike.
 """
 
 from __future__ import annotations
@@ -16,11 +17,13 @@ import structlog
 _SECRET_KEY = re.compile(r"pass(word)?|secret|token|api[_-]?key|authori[sz]ation|cookie|credential", re.I)
 _URL_CREDENTIALS = re.compile(r"(\b[a-z][a-z0-9+.-]*://)([^/\s:@]+):([^/\s@]+)@", re.I)
 _BEARER = re.compile(r"(Bearer\s+)[A-Za-z0-9._~+/=-]+", re.I)
+_QUERY_SECRET = re.compile(r"([?&](?:token|secret|password|api[_-]?key|key)=)[^&\s\"']+", re.I)
 MASK = "***"
 
 
 def redact_text(text: str) -> str:
-    return _BEARER.sub(rf"\g<1>{MASK}", _URL_CREDENTIALS.sub(rf"\g<1>\g<2>:{MASK}@", text))
+    text = _URL_CREDENTIALS.sub(rf"\g<1>\g<2>:{MASK}@", text)
+    return _QUERY_SECRET.sub(rf"\g<1>{MASK}", _BEARER.sub(rf"\g<1>{MASK}", text))
 
 
 def _redact(value):

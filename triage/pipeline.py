@@ -32,6 +32,7 @@ from triage.errors import TriageError
 from triage.ingest import Intake
 from triage.ingest.extract import extract_fields, month_first_sender
 from triage.ingest.language import detect_language
+from triage.ingest.odoo_webhook import is_hint
 from triage.ingest.reply import split_reply
 from triage.models.priority import prioritise
 from triage.models.text import join_newest
@@ -131,6 +132,11 @@ def process(session: Session, signal: SignalRow, services: Services, *, now: dt.
     """Run the flow on one stored, received signal. The caller commits."""
     now = now or repo.now()
     result = FlowResult(signal_id=signal.id, duplicate=False, state=signal.state)
+    if is_hint(signal.doc_type):  # an Odoo webhook: stored as a hint; the Odoo sync reads the record itself
+        signal.state, signal.processed_at = SignalState.PROCESSED.value, now
+        result.state = signal.state
+        result.notes.append(f"hint: {signal.subject}; the Odoo sync re-reads the record by its write_date")
+        return result
     assessment, newest, model_text = assess(signal, services)
     sent = (signal.sent_at or signal.received_at).date()
     full_text = f"{signal.subject}\n{signal.text}"

@@ -6,6 +6,7 @@ import json
 import socket
 import threading
 import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -18,6 +19,7 @@ from triage.api import create_app
 from triage.api.runtime import Runtime
 from triage.apikeys import create_key
 from triage.store import session_scope
+from triage.store.tables import SignalRow
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -38,6 +40,7 @@ def api(trained, store_url):
     settings = settings.model_copy(update={"database_url": store_url,
                                            "signing_secret": SecretStr("s3cret-signing")}, deep=True)
     settings.limits.request_bytes = 2_000_000
+    settings.odoo.webhook_secret = SecretStr("hook-t0ken")
     runtime = Runtime.start(settings)
     with session_scope(runtime.engine) as session:
         keys = {name: create_key(session=session, name=name, scopes=scopes) for name, scopes in
@@ -126,6 +129,47 @@ def test_signed_webhooks(api):
     assert bad.status_code == 401
     old = signing.sign("s3cret-signing", body, timestamp=int(time.time()) - 600)
     assert client.post("/v1/signals", content=body, headers={**headers, "X-Triage-Signature": old}).status_code == 401
+
+
+WIRE = Path(__file__).parents[2].parent / "shared" / "odoo-wire"
+
+
+def _recorded_webhooks() -> list[bytes]:
+    bodies = [path for version in ("17.0", "18.0") for path in sorted((WIRE / version / "webhook").glob("*.json"))]
+    return [json.loads(p.read_text())["raw_body"].encode() for p in bodies]
+
+
+def test_odoo_webhook_with_a_bad_and_a_good_token(api):
+    client, _, runtime = api
+    body = json.dumps({"_action": "Send Webhook Notification(#396)", "_id": 8, "_model": "purchase.order",
+                       "name": "P00008", "state": "purchase"}).encode()
+    headers = {"Content-Type": "application/json"}
+    assert client.post("/v1/webhooks/odoo?token=wrong", content=body, headers=headers).status_code == 401
+    assert client.post("/v1/webhooks/odoo", content=body, headers=headers).status_code == 401
+    first = client.post("/v1/webhooks/odoo?token=hook-t0ken", content=body, headers=headers)
+    assert first.status_code == 201 and first.json()["state"] == "processed"
+    again = client.post("/v1/webhooks/odoo?token=hook-t0ken", content=body, headers=headers)
+    assert again.status_code == 200 and again.json()["duplicate"]
+    other = json.dumps({"_id": 3, "_model": "res.partner"}).encode()
+    rejected = client.post("/v1/webhooks/odoo?token=hook-t0ken", content=other, headers=headers)
+    assert rejected.status_code == 422 and "res.partner" in rejected.json()["detail"]
+    with session_scope(runtime.engine) as session:
+        row = session.get(SignalRow, first.json()["id"])
+        assert (row.source, row.doc_type, row.case_id) == ("webhook", "odoo:purchase.order", None)
+        assert row.meta["odoo_id"] == 8
+    if not WIRE.is_dir():
+        pytest.skip(f"the recorded Odoo webhooks are not beside the project ({WIRE})")
+    for recorded in _recorded_webhooks():  # what real Odoo 17 and 18 sent
+        answer = client.post("/v1/webhooks/odoo?token=hook-t0ken", content=recorded, headers=headers)
+        assert answer.status_code in (200, 201), answer.text
+
+
+def test_odoo_webhooks_are_off_without_a_secret(settings):
+    from fastapi.testclient import TestClient
+
+    with TestClient(create_app(settings)) as client:
+        answer = client.post("/v1/webhooks/odoo?token=x", json={"_id": 1, "_model": "purchase.order"})
+    assert answer.status_code == 404 and "TRIAGE_ODOO_WEBHOOK_SECRET" in answer.json()["detail"]
 
 
 def test_classify(api):

@@ -16,3 +16,9 @@ def test_secrets_never_reach_the_log(capsys):
 
 def test_redact_text():
     assert redact_text("postgresql://u:pw@h/db") == "postgresql://u:***@h/db"
+
+
+def test_a_token_in_a_query_string_is_masked():
+    line = '127.0.0.1:50312 - "POST /v1/webhooks/odoo?token=hook-t0ken&x=1 HTTP/1.1" 201'
+    assert redact_text(line) == '127.0.0.1:50312 - "POST /v1/webhooks/odoo?token=***&x=1 HTTP/1.1" 201'
+    assert redact_text("/v1/cases?limit=10&offset=20") == "/v1/cases?limit=10&offset=20"

@@ -107,12 +107,19 @@ async def post_signal(
         body, filename = await request.body(), "request"
     source = Source.WEBHOOK if caller.name == "webhook" else Source.API
     intake = _intake(content_type, body, filename, settings, source)
-    if settings.scheduler == "celery":  # store now, a worker runs the flow
-        result = await run_in_threadpool(pipeline.accept, runtime.engine, intake, services, submitted_by=caller.name)
+    return await take(intake, response=response, session=session, runtime=runtime, services=services,
+                      submitted_by=caller.name)
+
+
+async def take(intake: Intake, *, response: Response, session, runtime, services, submitted_by: str) -> SignalAccepted:
+    """Store an intake and run the flow on it now, or (scale-out) store it and hand it to a worker;
+    201 for a new signal, 200 for one already stored."""
+    if services.settings.scheduler == "celery":  # store now, a worker runs the flow
+        result = await run_in_threadpool(pipeline.accept, runtime.engine, intake, services, submitted_by=submitted_by)
         if not result.duplicate and result.state == "received":
             await run_in_threadpool(enqueue_signal, result.signal_id)
     else:
-        result = await run_in_threadpool(pipeline.ingest, session, intake, services, submitted_by=caller.name)
+        result = await run_in_threadpool(pipeline.ingest, session, intake, services, submitted_by=submitted_by)
     if result.duplicate:
         response.status_code = status.HTTP_200_OK
     return SignalAccepted(id=result.signal_id, state=result.state, duplicate=result.duplicate, reason=result.reason)
