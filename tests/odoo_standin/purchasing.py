@@ -301,9 +301,22 @@ def _qty_to_invoice(store: Store, model: str, row: Row) -> Any:
     return _qty_received(store, model, row) - _qty_invoiced(store, model, row)
 
 
+def _from_order(name: str) -> Compute:
+    """A field related to the line's order (Odoo: ``related='order_id.<name>', store=True``)."""
+
+    def value(store: Store, model: str, row: Row) -> Any:
+        if not store.exists("purchase.order", row.get("order_id")):
+            return False
+        return store.row("purchase.order", row["order_id"]).get(name, False)
+
+    return value
+
+
 _LINE_COMPUTES = {
     "price_subtotal": lambda store, model, row: round(_product(row, "product_qty"), 2),
     "qty_invoiced": _qty_invoiced, "qty_received": _qty_received, "qty_to_invoice": _qty_to_invoice,
+    "state": _from_order("state"), "partner_id": _from_order("partner_id"),
+    "currency_id": _from_order("currency_id"),
 }
 
 

@@ -124,3 +124,9 @@ def test_an_always_punctual_supplier_has_a_floor_on_its_spread():
     finding = lead_time_anomaly(Slip(D, D + dt.timedelta(days=6)), slips(0, 0, 0, 0, 0, 0))  # z 4.0
     assert finding is not None and "usually on time" in finding.message
     assert finding.numbers["mad_days"] == 1.0
+
+
+def test_an_unknown_currency_is_not_a_mismatch():
+    unknown = OrderLine(id=7, order="P00042", product="x", qty_ordered=100, qty_received=100, price_unit=10.0,
+                        currency="")
+    assert line_variances(bill(BillLine("x", 100, 10.0, order_line_id=7), currency="USD"), [unknown]) == []

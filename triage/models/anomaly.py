@@ -122,8 +122,8 @@ def line_variances(bill: Bill, order_lines: Iterable[OrderLine], tolerances: Tol
         findings.extend(_price_variance(bill, bill_line, order_line, tolerances))
     for line_id, quantity in billed.items():
         findings.extend(_quantity_variance(bill, matched[line_id], quantity, tolerances))
-    currencies = {line.currency for line in matched.values()}
-    if currencies and bill.currency not in currencies:
+    currencies = {line.currency for line in matched.values() if line.currency}  # unknown ones are not compared
+    if currencies and bill.currency and bill.currency not in currencies:
         findings.append(Finding(
             code="currency_mismatch",
             message=f"{bill.name} is in {bill.currency}, its purchase order in {', '.join(sorted(currencies))}",

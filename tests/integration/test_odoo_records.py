@@ -1,0 +1,125 @@
+"""The exception queries through the real odoorpc client against the Odoo stand-in, each on
+constructed records with a known answer, for every recorded Odoo version."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from tests.odoo_standin import OdooStandin
+from triage.ingest.odoo_records import bill_exceptions, late_receipts, overdue_transfers, unconfirmed_orders
+from triage.odoo import RpcGateway
+
+pytestmark = pytest.mark.integration
+
+NOW = dt.datetime(2026, 11, 22, 12, 0)
+
+
+def _ts(days: int) -> str:
+    return (NOW + dt.timedelta(days=days)).strftime("%Y-%m-%d %H:%M:%S")
+
+
+@pytest.fixture(params=["16.0", "17.0", "18.0"])
+def odoo(request):
+    with OdooStandin(version=request.param, db="triage", users={"admin": "admin"}, demo_data=False) as server:
+        yield server
+
+
+@pytest.fixture
+def gateway(odoo):
+    return RpcGateway(odoo.url, "triage", "admin", "admin", timeout=5, backoff=0)
+
+
+def _setup(odoo):
+    vendor = odoo.add("res.partner", {"name": "Acme GmbH", "is_company": True})
+    cable = odoo.add("product.product", {"name": "Cable 3m"})
+    plug = odoo.add("product.product", {"name": "Plug"})
+    return vendor, cable, plug
+
+
+def _order(odoo, vendor, name, state="purchase", date_order=-30, **values):
+    return odoo.add("purchase.order", {"name": name, "partner_id": vendor, "state": state,
+                                       "date_order": _ts(date_order), **values})
+
+
+def _line(odoo, order, product, qty, received, price, planned):
+    return odoo.add("purchase.order.line", {"order_id": order, "product_id": product, "name": "line",
+                                            "product_qty": qty, "qty_received": received, "price_unit": price,
+                                            "date_planned": _ts(planned)})
+
+
+def test_late_receipts_one_per_order_only_lines_not_fully_received(odoo, gateway):
+    vendor, cable, plug = _setup(odoo)
+    late = _order(odoo, vendor, "P00100")
+    _line(odoo, late, cable, 100, 40, 10.0, -9)  # 9 days late, 60 short
+    _line(odoo, late, plug, 10, 10, 1.0, -20)  # received in full: not late
+    on_time = _order(odoo, vendor, "P00101")
+    _line(odoo, on_time, cable, 5, 0, 10.0, +3)  # planned in the future
+    draft = _order(odoo, vendor, "P00102", state="draft")
+    _line(odoo, draft, cable, 5, 0, 10.0, -5)  # not confirmed: not a late receipt
+    [found] = late_receipts(gateway, NOW)
+    assert (found.exception_type, found.name, found.details["days_late"]) == ("late_receipt", "P00100", 9)
+    assert [(line["ordered"], line["received"]) for line in found.details["lines"]] == [(100, 40)]
+    assert found.key.startswith(f"purchase.order:{late}:")
+
+
+def test_unconfirmed_orders_after_the_waiting_days(odoo, gateway):
+    vendor, _, _ = _setup(odoo)
+    _order(odoo, vendor, "P00200", state="sent", date_order=-6)
+    _order(odoo, vendor, "P00201", state="sent", date_order=-1)  # sent yesterday: give it time
+    _order(odoo, vendor, "P00202", state="to approve", date_order=-10)
+    _order(odoo, vendor, "P00203", state="purchase", date_order=-10)
+    found = unconfirmed_orders(gateway, NOW, days=3)
+    assert sorted((f.name, f.details["days_waiting"]) for f in found) == [("P00200", 6), ("P00202", 10)]
+
+
+def test_overdue_incoming_transfers(odoo, gateway):
+    vendor, _, _ = _setup(odoo)
+
+    def picking(name, code, days, state):
+        kind = odoo.add("stock.picking.type", {"name": code, "code": code}) if "stock.picking.type" in odoo.models() \
+            else None
+        values = {"name": name, "partner_id": vendor, "origin": "P00100", "scheduled_date": _ts(days), "state": state,
+                  "picking_type_code": code}
+        if kind:
+            values["picking_type_id"] = kind
+        return odoo.add("stock.picking", values)
+
+    picking("WH/IN/00010", "incoming", -4, "assigned")
+    picking("WH/IN/00011", "incoming", -4, "done")
+    picking("WH/IN/00012", "incoming", +2, "assigned")
+    picking("WH/OUT/00013", "outgoing", -4, "assigned")
+    [found] = overdue_transfers(gateway, NOW)
+    assert (found.name, found.details["days_overdue"], found.details["origin"]) == ("WH/IN/00010", 4, "P00100")
+
+
+def _bill(odoo, vendor, name, ref, lines, *, state="posted", payment="not_paid", total=None, date=-1):
+    move = odoo.add("account.move", {"name": name, "ref": ref, "partner_id": vendor, "move_type": "in_invoice",
+                                     "state": state, "payment_state": payment, "invoice_date": _ts(date)[:10],
+                                     "amount_total": total if total is not None else
+                                     sum(q * p for _, q, p, _ in lines)})
+    for product, quantity, price, po_line in lines:
+        odoo.add("account.move.line", {"move_id": move, "product_id": product, "name": "bill line",
+                                       "quantity": quantity, "price_unit": price, "purchase_line_id": po_line or False,
+                                       "display_type": "product"})
+    return move
+
+
+def test_bill_mismatches_and_duplicates(odoo, gateway):
+    vendor, cable, plug = _setup(odoo)
+    order = _order(odoo, vendor, "P00300")
+    cable_line = _line(odoo, order, cable, 100, 100, 10.0, -10)
+    plug_line = _line(odoo, order, plug, 50, 0, 2.0, -10)
+    _bill(odoo, vendor, "BILL/2026/0001", "INV-881", [(cable, 100, 11.24, cable_line)])  # 12.4% above PO price
+    _bill(odoo, vendor, "BILL/2026/0002", "INV-882", [(plug, 50, 2.0, plug_line)])  # nothing received yet
+    _bill(odoo, vendor, "BILL/2026/0003", "INV-883", [(cable, 100, 10.0, cable_line)])  # matches
+    _bill(odoo, vendor, "BILL/2026/0004", "inv 00881", [(cable, 1, 5.0, False)], total=5.0)  # same ref as 0001
+    _bill(odoo, vendor, "BILL/2026/0005", "INV-777", [(plug, 5, 2.0, plug_line)], payment="paid", date=-40)  # paid
+    found = {(f.name, f.exception_type): f for f in bill_exceptions(gateway)}
+    assert set(found) == {("BILL/2026/0001", "bill_mismatch"), ("BILL/2026/0002", "bill_mismatch"),
+                          ("BILL/2026/0001", "duplicate_bill"), ("BILL/2026/0004", "duplicate_bill")}
+    price = found["BILL/2026/0001", "bill_mismatch"].findings[0]
+    assert price.code == "price_variance" and price.numbers["variance_pct"] == pytest.approx(12.4)
+    assert found["BILL/2026/0002", "bill_mismatch"].findings[0].code == "billed_before_received"
+    assert found["BILL/2026/0001", "bill_mismatch"].details["orders"] == ["P00300"]

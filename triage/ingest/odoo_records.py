@@ -1,0 +1,174 @@
+"""The exception queries: what Odoo already knows is wrong, read with explicit fields, in pages.
+
+- ``late_receipts``: confirmed PO lines whose planned date has passed and that are not fully
+  received, one exception per purchase order;
+- ``unconfirmed_orders``: POs sent or waiting for approval for longer than ``days``;
+- ``overdue_transfers``: incoming transfers whose scheduled date has passed, not done;
+- ``bill_exceptions``: vendor bills, draft or posted and not paid, whose lines do not match
+  their PO lines and receipts (``models/anomaly.py``: price and quantity variance, billed before
+  received, lines on no PO) or that look like a duplicate of another bill of the supplier.
+
+Each ``OdooException`` carries the record's ``write_date``, so its key ``model:id:write_date``
+changes exactly when the record does (the identity ARCHITECTURE.md gives Odoo signals).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from triage.domain import Finding
+from triage.models.anomaly import Bill, BillLine, OrderLine, Tolerances, duplicate_bills, line_variances
+from triage.odoo import OdooGateway, pages
+
+ODOO_DATETIME = "%Y-%m-%d %H:%M:%S"
+UNPAID = ["not_paid", "partial"]
+
+
+@dataclass(frozen=True)
+class OdooException:
+    exception_type: str  # late_receipt | unconfirmed_po | overdue_transfer | bill_mismatch | duplicate_bill
+    model: str
+    record_id: int
+    name: str
+    write_date: str
+    partner: str | None
+    summary: str
+    details: dict[str, Any] = field(default_factory=dict)
+    findings: tuple[Finding, ...] = ()
+
+    @property
+    def key(self) -> str:
+        return f"{self.model}:{self.record_id}:{self.write_date}"
+
+
+def _name(value) -> str | None:
+    """The display name of a many2one value (``[id, name]`` or false)."""
+    return value[1] if isinstance(value, list) and len(value) > 1 else None
+
+
+def _id(value) -> int | None:
+    """The id of a many2one value (``[id, name]``, a plain id in webhooks, or false)."""
+    if isinstance(value, list) and value:
+        return value[0]
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _day(value: str | None) -> dt.date | None:
+    return dt.date.fromisoformat(value[:10]) if value else None
+
+
+def late_receipts(gateway: OdooGateway, now: dt.datetime) -> list[OdooException]:
+    fields = ["order_id", "product_id", "name", "product_qty", "qty_received", "date_planned", "partner_id"]
+    late: dict[int, list[dict]] = {}
+    domain = [["state", "in", ["purchase", "done"]], ["date_planned", "<", now.strftime(ODOO_DATETIME)]]
+    for line in pages(gateway, "purchase.order.line", domain, fields):
+        if float(line.get("qty_received") or 0) < float(line.get("product_qty") or 0):
+            late.setdefault(_id(line["order_id"]), []).append(line)
+    if not late:
+        return []
+    orders = {o["id"]: o for o in gateway.read("purchase.order", sorted(late), ["name", "partner_id", "write_date",
+                                                                                "user_id", "amount_total"])}
+    out = []
+    for order_id, lines in sorted(late.items()):
+        order = orders.get(order_id)
+        if order is None:
+            continue
+        days = max((now.date() - _day(line["date_planned"])).days for line in lines)
+        short = [{"product": _name(line["product_id"]) or line.get("name"), "ordered": line["product_qty"],
+                  "received": line["qty_received"], "planned": line["date_planned"][:10]} for line in lines]
+        out.append(OdooException(
+            exception_type="late_receipt", model="purchase.order", record_id=order_id, name=order["name"],
+            write_date=order["write_date"], partner=_name(order.get("partner_id")),
+            summary=f"{order['name']}: {len(lines)} line(s) not received, up to {days} days after the planned date",
+            details={"days_late": days, "lines": short, "amount_total": order.get("amount_total")},
+        ))
+    return out
+
+
+def unconfirmed_orders(gateway: OdooGateway, now: dt.datetime, days: int = 3) -> list[OdooException]:
+    cutoff = (now - dt.timedelta(days=days)).strftime(ODOO_DATETIME)
+    domain = [["state", "in", ["sent", "to approve"]], ["date_order", "<", cutoff]]
+    fields = ["name", "partner_id", "state", "date_order", "write_date", "amount_total"]
+    out = []
+    for order in pages(gateway, "purchase.order", domain, fields):
+        waited = (now.date() - _day(order["date_order"])).days
+        out.append(OdooException(
+            exception_type="unconfirmed_po", model="purchase.order", record_id=order["id"], name=order["name"],
+            write_date=order["write_date"], partner=_name(order.get("partner_id")),
+            summary=f"{order['name']}: {order['state'].replace('_', ' ')} {waited} days ago, not confirmed",
+            details={"days_waiting": waited, "state": order["state"], "amount_total": order.get("amount_total")},
+        ))
+    return out
+
+
+def overdue_transfers(gateway: OdooGateway, now: dt.datetime) -> list[OdooException]:
+    domain = [["picking_type_code", "=", "incoming"], ["scheduled_date", "<", now.strftime(ODOO_DATETIME)],
+              ["state", "not in", ["done", "cancel", "draft"]]]
+    fields = ["name", "partner_id", "origin", "scheduled_date", "state", "write_date"]
+    out = []
+    for picking in pages(gateway, "stock.picking", domain, fields):
+        days = (now.date() - _day(picking["scheduled_date"])).days
+        out.append(OdooException(
+            exception_type="overdue_transfer", model="stock.picking", record_id=picking["id"], name=picking["name"],
+            write_date=picking["write_date"], partner=_name(picking.get("partner_id")),
+            summary=f"{picking['name']} ({picking.get('origin') or 'no origin'}): {days} days overdue",
+            details={"days_overdue": days, "origin": picking.get("origin") or None, "state": picking["state"]},
+        ))
+    return out
+
+
+def _bill(row: dict, lines: list[dict]) -> Bill:
+    return Bill(name=row["name"], supplier=str(_id(row.get("partner_id"))), reference=row.get("ref") or None,
+                date=_day(row.get("invoice_date") or row.get("date")) or dt.date.min,
+                total=float(row.get("amount_total") or 0), currency=_name(row.get("currency_id")) or "",
+                lines=tuple(BillLine(product=_name(line.get("product_id")) or line.get("name") or "?",
+                                     quantity=float(line.get("quantity") or 0),
+                                     price_unit=float(line.get("price_unit") or 0),
+                                     order_line_id=_id(line.get("purchase_line_id"))) for line in lines),
+                id=row["id"])
+
+
+def bill_exceptions(gateway: OdooGateway, tolerances: Tolerances = Tolerances()) -> list[OdooException]:
+    domain = [["move_type", "=", "in_invoice"], ["state", "in", ["draft", "posted"]],
+              ["payment_state", "in", UNPAID]]
+    fields = ["name", "ref", "partner_id", "invoice_date", "date", "amount_total", "currency_id", "write_date", "state"]
+    rows = list(pages(gateway, "account.move", domain, fields))
+    if not rows:
+        return []
+    lines: dict[int, list[dict]] = {}
+    line_fields = ["move_id", "product_id", "name", "quantity", "price_unit", "purchase_line_id", "display_type"]
+    for line in pages(gateway, "account.move.line", [["move_id", "in", [r["id"] for r in rows]]], line_fields):
+        if line.get("display_type") in (None, False, "product"):
+            lines.setdefault(_id(line["move_id"]), []).append(line)
+    po_line_ids = sorted({_id(line.get("purchase_line_id")) for group in lines.values() for line in group} - {None})
+    po_lines = {}
+    for line in gateway.read("purchase.order.line", po_line_ids, ["order_id", "product_id", "name", "product_qty",
+                                                                  "qty_received", "price_unit", "currency_id"]):
+        po_lines[line["id"]] = OrderLine(id=line["id"], order=_name(line["order_id"]) or "?",
+                                         product=_name(line.get("product_id")) or line.get("name") or "?",
+                                         qty_ordered=float(line.get("product_qty") or 0),
+                                         qty_received=float(line.get("qty_received") or 0),
+                                         price_unit=float(line.get("price_unit") or 0),
+                                         currency=_name(line.get("currency_id")) or "")
+    bills = [_bill(row, lines.get(row["id"], [])) for row in rows]
+    partners = sorted({_id(row.get("partner_id")) for row in rows} - {None})
+    history_domain = [["move_type", "=", "in_invoice"], ["partner_id", "in", partners], ["state", "!=", "cancel"]]
+    history = [_bill(row, []) for row in pages(gateway, "account.move", history_domain, fields)]  # paid ones too
+    out = []
+    for row, bill in zip(rows, bills, strict=True):
+        linked = [po_lines[line.order_line_id] for line in bill.lines if line.order_line_id in po_lines]
+        variances = [f for f in line_variances(bill, linked, tolerances) if linked or f.code != "bill_line_without_po"]
+        duplicates = duplicate_bills(bill, history, tolerances)
+        for kind, findings in (("duplicate_bill", duplicates), ("bill_mismatch", variances)):
+            if findings:
+                out.append(OdooException(
+                    exception_type=kind, model="account.move", record_id=row["id"], name=row["name"],
+                    write_date=row["write_date"], partner=_name(row.get("partner_id")),
+                    summary=f"{row['name']} ({row.get('ref') or 'no reference'}): {findings[0].message}",
+                    details={"reference": row.get("ref") or None, "amount_total": bill.total,
+                             "orders": sorted({line.order for line in linked})},
+                    findings=tuple(findings),
+                ))
+    return out
