@@ -123,3 +123,30 @@ def test_bill_mismatches_and_duplicates(odoo, gateway):
     assert price.code == "price_variance" and price.numbers["variance_pct"] == pytest.approx(12.4)
     assert found["BILL/2026/0002", "bill_mismatch"].findings[0].code == "billed_before_received"
     assert found["BILL/2026/0001", "bill_mismatch"].details["orders"] == ["P00300"]
+
+
+def test_receipt_history_feeds_the_lead_time_detector(odoo, gateway):
+    from triage.ingest.odoo_records import receipt_history
+    from triage.models.anomaly import Slip, lead_time_anomaly
+
+    vendor, _, _ = _setup(odoo)
+    other = odoo.add("res.partner", {"name": "Other", "is_company": True})
+    for n, slip in enumerate([0, 1, 2, 0, 1, 2, 1]):
+        odoo.add("stock.picking", {"name": f"WH/IN/{n:05d}", "partner_id": vendor, "picking_type_code": "incoming",
+                                   "state": "done", "scheduled_date": _ts(-100 + 10 * n),
+                                   "date_deadline": _ts(-100 + 10 * n), "date_done": _ts(-100 + 10 * n + slip)})
+    odoo.add("stock.picking", {"name": "WH/IN/09999", "partner_id": other, "picking_type_code": "incoming",
+                               "state": "done", "scheduled_date": _ts(-50), "date_done": _ts(-20)})
+    history = receipt_history(gateway, vendor)
+    assert [s.days for s in history] == [0, 1, 2, 0, 1, 2, 1]
+    promised = NOW.date()
+    finding = lead_time_anomaly(Slip(promised, promised + dt.timedelta(days=9)), history)
+    assert finding is not None and finding.message.startswith("9 days later than promised; this supplier is usually")
+
+
+def test_stock_levels(odoo, gateway):
+    from triage.ingest.odoo_records import stock_levels
+
+    product = odoo.add("product.product", {"name": "Cable 3m", "qty_available": 12, "virtual_available": -30})
+    assert stock_levels(gateway, [product])[product].forecast == -30
+    assert stock_levels(gateway, [product])[product].on_hand == 12

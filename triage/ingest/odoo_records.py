@@ -6,7 +6,9 @@
 - ``overdue_transfers``: incoming transfers whose scheduled date has passed, not done;
 - ``bill_exceptions``: vendor bills, draft or posted and not paid, whose lines do not match
   their PO lines and receipts (``models/anomaly.py``: price and quantity variance, billed before
-  received, lines on no PO) or that look like a duplicate of another bill of the supplier.
+  received, lines on no PO) or that look like a duplicate of another bill of the supplier;
+- and what priority and the lead-time detector need: ``receipt_history`` (a supplier's done
+  receipts as promised-versus-actual ``Slip``s) and ``stock_levels`` (on hand and forecast).
 
 Each ``OdooException`` carries the record's ``write_date``, so its key ``model:id:write_date``
 changes exactly when the record does (the identity ARCHITECTURE.md gives Odoo signals).
@@ -19,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from triage.domain import Finding
-from triage.models.anomaly import Bill, BillLine, OrderLine, Tolerances, duplicate_bills, line_variances
+from triage.models.anomaly import Bill, BillLine, OrderLine, Slip, Tolerances, duplicate_bills, line_variances
 from triage.odoo import OdooGateway, pages
 
 ODOO_DATETIME = "%Y-%m-%d %H:%M:%S"
@@ -172,3 +174,31 @@ def bill_exceptions(gateway: OdooGateway, tolerances: Tolerances = Tolerances())
                     findings=tuple(findings),
                 ))
     return out
+
+
+def receipt_history(gateway: OdooGateway, partner_id: int, *, limit: int = 50) -> list[Slip]:
+    """The supplier's latest done receipts, oldest first: promised (the receipt's deadline, else its
+    scheduled date) against the day it was done."""
+    domain = [["picking_type_code", "=", "incoming"], ["state", "=", "done"], ["partner_id", "=", partner_id]]
+    rows = gateway.search_read("stock.picking", domain, ["date_deadline", "scheduled_date", "date_done"],
+                               order="date_done desc", limit=limit)
+    slips = []
+    for row in rows:
+        promised, actual = _day(row.get("date_deadline") or row.get("scheduled_date")), _day(row.get("date_done"))
+        if promised and actual:
+            slips.append(Slip(promised=promised, actual=actual))
+    return slips[::-1]
+
+
+@dataclass(frozen=True)
+class StockLevel:
+    product_id: int
+    on_hand: float
+    forecast: float
+
+
+def stock_levels(gateway: OdooGateway, product_ids: list[int]) -> dict[int, StockLevel]:
+    """On-hand and forecast quantity per product (for stock cover in priority)."""
+    rows = gateway.read("product.product", sorted(set(product_ids)), ["qty_available", "virtual_available"])
+    return {row["id"]: StockLevel(row["id"], float(row.get("qty_available") or 0),
+                                  float(row.get("virtual_available") or 0)) for row in rows}
