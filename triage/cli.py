@@ -27,10 +27,12 @@ app = typer.Typer(
 )
 ingest_app = typer.Typer(help="Ingest signals and run the flow on them.", no_args_is_help=True)
 db_app = typer.Typer(help="The store's schema.", no_args_is_help=True)
+sync_app = typer.Typer(help="Rounds with the systems triage reads from.", no_args_is_help=True)
 apikey_app = typer.Typer(help="API keys for the HTTP API (scopes: ingest, review, admin).", no_args_is_help=True)
 app.add_typer(ingest_app, name="ingest")
 app.add_typer(db_app, name="db")
 app.add_typer(apikey_app, name="apikey")
+app.add_typer(sync_app, name="sync")
 
 out = Console(width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True)
@@ -292,6 +294,45 @@ def status(as_json: Annotated[bool, typer.Option("--json", help="print JSON")] =
         else:
             table.add_row(section, ", ".join(f"{k}={v}" for k, v in value.items()) or "-")
     out.print(table)
+
+
+@sync_app.command("odoo")
+def sync_odoo(
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+    unconfirmed_days: Annotated[int, typer.Option(help="a sent PO unconfirmed this many days is an exception")] = 3,
+) -> None:
+    """One full round with Odoo: exception queries, the flow on them, outbox flush, the review read back."""
+    from triage.errors import OdooError
+    from triage.odoo_sync import sync
+    from triage.services import build_services, build_writer, open_store
+    from triage.store import repository as repo
+    from triage.store import session_scope
+
+    settings = _settings()
+    if not settings.odoo.configured:
+        _fail("Odoo is not configured: set TRIAGE_ODOO_URL, TRIAGE_ODOO_DB, TRIAGE_ODOO_USER and TRIAGE_ODOO_PASSWORD")
+    try:
+        engine = open_store(settings)
+        services = build_services(settings)
+        writer = build_writer(settings)
+        report = sync(engine, services, writer, writer.gateway, settings, unconfirmed_days=unconfirmed_days)
+    except OdooError as exc:
+        with session_scope(engine) as session:
+            repo.record_source_check(session=session, source="odoo", name=settings.odoo.url or "odoo",
+                                     error=f"{type(exc).__name__}: {exc}")
+        _fail(f"Odoo: {exc}")
+    except TriageError as exc:
+        _fail(str(exc))
+    if as_json:
+        out.print_json(json.dumps(report.as_dict()))
+        return
+    found = ", ".join(f"{k}={v}" for k, v in sorted(report.found.items())) or "none"
+    out.print(f"Odoo exceptions found: {found}; {report.new_signals} new; decisions: "
+              f"{', '.join(f'{k}={v}' for k, v in sorted(report.decisions.items())) or '-'}; "
+              f"{report.written} activity write(s), {report.retrying} retrying, {report.failed} failed; "
+              f"reviews read back: done={report.feedback.get('done', 0)}, "
+              f"cancelled={report.feedback.get('cancelled', 0)}")
+    _print_write_errors(engine)
 
 
 @db_app.command("upgrade")

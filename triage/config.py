@@ -93,7 +93,7 @@ class OdooSettings(_Group):
     ap_user: str | None = None
     webhook_secret: SecretStr | None = None
     timeout: float = Field(default=30.0, gt=0, description="seconds before an Odoo call times out")
-    sync_seconds: float = Field(default=300, ge=10, description="seconds between reads of the buyers' review")
+    sync_seconds: float = Field(default=300, ge=10, description="seconds between rounds with Odoo (triage sync odoo)")
 
     @property
     def configured(self) -> bool:

@@ -48,24 +48,21 @@ def flush_outbox(session: Session, ctx: JobContext) -> dict:
             "kill_switch": result.skipped_kill_switch}
 
 
-def collect_odoo_feedback(session: Session, ctx: JobContext) -> dict:
-    """Read the buyers' review of triage's activities back from Odoo (done, cancelled)."""
+def sync_odoo(session: Session, ctx: JobContext) -> dict:
+    """A full round with Odoo (``triage sync odoo``); its errors are recorded for ``triage status``."""
     gateway = getattr(ctx.writer, "gateway", None)
-    if gateway is None:
-        return {"skipped": "no Odoo configured"}
+    if gateway is None or ctx.services is None:
+        return {"skipped": "no Odoo configured" if gateway is None else "this process serves no model"}
     from triage.errors import OdooError
-    from triage.feedback import collect_feedback
+    from triage.odoo_sync import sync
 
     try:
-        with session.begin_nested():
-            counts = collect_feedback(session=session, gateway=gateway)
-    except OdooError as exc:  # shown by `triage status`; a wrong password is not retried until fixed
+        return sync(ctx.engine, ctx.services(), ctx.writer, gateway, ctx.settings).as_dict()
+    except OdooError as exc:
         repo.record_source_check(session=session, source="odoo", name=ctx.settings.odoo.url or "odoo",
                                  error=f"{type(exc).__name__}: {exc}")
-        log.error("reading the review from Odoo failed: %s", exc)
+        log.error("the Odoo sync failed: %s", exc)
         return {"error": str(exc)}
-    repo.record_source_check(session=session, source="odoo", name=ctx.settings.odoo.url or "odoo", error=None)
-    return counts
 
 
 def record_model_change(session: Session, settings: Settings, change: ModelChange) -> None:
@@ -102,7 +99,7 @@ class Job:
 JOBS: list[Job] = [
     Job("flush_outbox", flush_outbox, lambda s: s.outbox_interval),
     Job("check_model", check_model, lambda s: s.model.check_seconds),
-    Job("collect_odoo_feedback", collect_odoo_feedback, lambda s: s.odoo.sync_seconds),
+    Job("sync_odoo", sync_odoo, lambda s: s.odoo.sync_seconds),
 ]
 
 

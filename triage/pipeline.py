@@ -22,6 +22,8 @@ from triage.classify import explanation
 from triage.domain import (
     ApprovedDecision,
     Assessment,
+    Fields,
+    Finding,
     Outcome,
     QuarantineReason,
     RecordRef,
@@ -32,12 +34,14 @@ from triage.errors import TriageError
 from triage.ingest import Intake
 from triage.ingest.extract import extract_fields, month_first_sender
 from triage.ingest.language import detect_language
+from triage.ingest.odoo_records import EXCEPTION_CATEGORY
 from triage.ingest.odoo_webhook import is_hint
 from triage.ingest.reply import split_reply
 from triage.models.priority import prioritise
 from triage.models.text import join_newest
 from triage.policies.gate import GateContext, activity_key, decide
-from triage.proposals import propose
+from triage.models.priority import Impact
+from triage.proposals import propose, propose_exception
 from triage.services import Services
 from triage.store import repository as repo
 from triage.store.tables import AssessmentRow, DecisionRow, ProposalRow, ShadowScoreRow, SignalRow
@@ -137,6 +141,8 @@ def process(session: Session, signal: SignalRow, services: Services, *, now: dt.
         result.state = signal.state
         result.notes.append(f"hint: {signal.subject}; the Odoo sync re-reads the record by its write_date")
         return result
+    if signal.source == Source.ODOO.value:
+        return _process_odoo_exception(session, signal, services, now, result)
     assessment, newest, model_text = assess(signal, services)
     sent = (signal.sent_at or signal.received_at).date()
     full_text = f"{signal.subject}\n{signal.text}"
@@ -159,7 +165,43 @@ def process(session: Session, signal: SignalRow, services: Services, *, now: dt.
         proposal.record = RecordRef(case.record_model, case.record_name, case.record_id)
     proposal.case_key = case.key
     signal.case_id = case.id
+    return _decide(session, signal, services, assessment, proposal, case, now, result, model_text=model_text,
+                   supplier=supplier)
 
+
+def _process_odoo_exception(session: Session, signal: SignalRow, services: Services, now: dt.datetime,
+                            result: FlowResult) -> FlowResult:
+    """An exception Odoo already shows (``ingest/odoo_records.py``): no model; its category,
+    findings and record come from the query, its priority from the rubric and the order value."""
+    exception = (signal.meta or {}).get("odoo_exception") or {}
+    kind = exception.get("exception_type")
+    if kind not in EXCEPTION_CATEGORY:
+        raise ValueError(f"Odoo signal {signal.key} has no known exception type ({kind!r})")
+    category = EXCEPTION_CATEGORY[kind]
+    findings = [Finding(**f) for f in exception.get("findings") or []]
+    details = exception.get("details") or {}
+    prio = prioritise(category, signal.text, Fields(), now.date(), Impact(order_value=details.get("amount_total")))
+    assessment = Assessment(category=category, confidence=1.0, priority=prio.priority, priority_score=prio.score,
+                            model_name="odoo-query", model_version=kind, findings=findings,
+                            explanation=f"Odoo shows it: {signal.subject}")
+    record = RecordRef(exception["model"], exception["name"], exception.get("record_id"))
+    proposal = propose_exception(
+        exception_type=kind, assessment=assessment, record=record, summary_line=signal.subject, details=details,
+        supplier=exception.get("partner"), now=now, timezone=services.settings.timezone,
+        ap_user=services.settings.odoo.ap_user)
+    key = f"record:{record.model}:{record.name}:{kind}"
+    case = repo.case_by_key(session=session, key=key) or repo.create_case(
+        session=session, key=key, exception_type=kind, category=category, record=record)
+    case.updated_at = repo.now()
+    proposal.case_key = case.key
+    signal.case_id = case.id
+    return _decide(session, signal, services, assessment, proposal, case, now, result, model_text=None,
+                   supplier=None)
+
+
+def _decide(session: Session, signal: SignalRow, services: Services, assessment: Assessment, proposal, case,
+            now: dt.datetime, result: FlowResult, *, model_text: str | None, supplier: str | None) -> FlowResult:
+    """Store the assessment and proposal, pass the gate, queue an approved activity."""
     assessment_row = AssessmentRow(
         case_id=case.id, signal_id=signal.id, category=assessment.category, confidence=assessment.confidence,
         priority=assessment.priority, priority_score=assessment.priority_score, model_name=assessment.model_name,

@@ -148,3 +148,44 @@ def propose(
         supplier=supplier,
         evidence=[_evidence(newest_text)] if newest_text.strip() else [],
     )
+
+
+_BY_EXCEPTION = {
+    "late_receipt": Action.CHASE_SUPPLIER,
+    "unconfirmed_po": Action.CHASE_SUPPLIER,
+    "overdue_transfer": Action.CHASE_SUPPLIER,
+    "bill_mismatch": Action.REVIEW_BILL_MISMATCH,
+    "duplicate_bill": Action.CHECK_DUPLICATE_BILL,
+}
+
+
+def propose_exception(*, exception_type: str, assessment: Assessment, record: RecordRef, summary_line: str,
+                      details: dict, supplier: str | None, now: dt.datetime, timezone: str,
+                      ap_user: str | None = None) -> Proposal:
+    """The proposal for an exception Odoo already shows (a late receipt, a bill that does not match)."""
+    action = _BY_EXCEPTION[exception_type]
+    label = exception_type.replace("_", " ")
+    note_lines = [
+        f"{label.capitalize()} found in Odoo (priority P{assessment.priority}).",
+        summary_line,
+        f"Supplier: {supplier}" if supplier else "",
+        *(f"Finding: {f.message}" for f in assessment.findings),
+        *(f"Line: {line['product']}: ordered {line['ordered']:g}, received {line['received']:g}, planned "
+          f"{line['planned']}" for line in details.get("lines") or []),
+    ]
+    return Proposal(
+        case_key="",
+        exception_type=exception_type,
+        action=action,
+        record=record,
+        assignee=ap_user if record.model == "account.move" else None,
+        deadline=deadline(assessment.priority, now, timezone),
+        summary=f"{_SUMMARIES[action]} on {record.name} ({label})"[:200],
+        note="\n".join(line for line in note_lines if line),
+        category=assessment.category,
+        confidence=assessment.confidence,
+        priority=assessment.priority,
+        amount=details.get("amount_total"),
+        supplier=supplier,
+        evidence=[f.message for f in assessment.findings][:5],
+    )

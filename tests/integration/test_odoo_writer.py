@@ -144,14 +144,11 @@ def test_reviews_done_and_cancelled(odoo):
     assert reviews[cancelled].outcome == "cancelled" and reviews[cancelled].text == ""
 
 
-def test_the_feedback_job_stores_reviews_and_odoo_health(odoo, settings):
+def test_reviews_are_stored_once_as_feedback(odoo, settings):
     from sqlalchemy import select
 
-    from triage.activities import DryRunWriter
-    from triage.jobs import JobContext, collect_odoo_feedback
-    from triage.metrics import Metrics
+    from triage.feedback import collect_feedback
     from triage.services import open_store
-    from triage.status import status
     from triage.store import session_scope
     from triage.store.tables import ActivityRow, CaseRow, FeedbackRow
 
@@ -174,26 +171,12 @@ def test_the_feedback_job_stores_reviews_and_odoo_health(odoo, settings):
     gateway.call("mail.activity", "action_feedback", [[ids[refs["done"]]]], {"feedback": "Fine, thanks."})
     gateway.call("mail.activity", "unlink", [[ids[refs["cancelled"]]]])
 
-    ctx = JobContext(settings, engine, writer, Metrics())
     with session_scope(engine) as session:
-        assert collect_odoo_feedback(session, ctx) == {"done": 1, "cancelled": 1, "open": 1}
+        assert collect_feedback(session=session, gateway=gateway) == {"done": 1, "cancelled": 1, "open": 1}
     with session_scope(engine) as session:
-        assert collect_odoo_feedback(session, ctx) == {"done": 0, "cancelled": 0, "open": 1}  # stored once
+        assert collect_feedback(session=session, gateway=gateway) == {"done": 0, "cancelled": 0, "open": 1}
         stored = {(f.outcome, f.text) for f in session.scalars(select(FeedbackRow))}
         assert stored == {("done", "Fine, thanks."), ("cancelled", "")}
-        assert status(session, model={})["odoo"][settings.odoo.url or "odoo"]["last_error"] is None
-
-    broken = JobContext(settings, engine, OdooWriter(RpcGateway(odoo.url, "triage", "admin", "wrong", timeout=5)),
-                        Metrics())
-    with session_scope(engine) as session:
-        session.add(ActivityRow(key="k-extra", triage_ref="t-extra", case_id=1, sink="odoo", res_model="purchase.order",
-                                res_name="P00412", res_id=po, odoo_id=999, summary="s", note_html="n",
-                                deadline="2026-11-25"))
-    with session_scope(engine) as session:
-        assert "error" in collect_odoo_feedback(session, broken)
-    with session_scope(engine) as session:
-        [health] = status(session, model={})["odoo"].values()
-        assert health["last_error"].startswith("OdooAuthError") and health["last_success"]
     engine.dispose()
 
 

@@ -17,14 +17,25 @@ changes exactly when the record does (the identity ARCHITECTURE.md gives Odoo si
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from triage.domain import Finding
+from triage.domain import Finding, Signal, Source
+from triage.ingest import Intake
 from triage.models.anomaly import Bill, BillLine, OrderLine, Slip, Tolerances, duplicate_bills, line_variances
 from triage.odoo import OdooGateway, pages
 
 ODOO_DATETIME = "%Y-%m-%d %H:%M:%S"
+# The taxonomy category each exception type is assessed as (the policy's allowed actions are per category).
+EXCEPTION_CATEGORY = {
+    "late_receipt": "delivery_delay",
+    "unconfirmed_po": "delivery_delay",
+    "overdue_transfer": "delivery_delay",
+    "bill_mismatch": "invoice_discrepancy",
+    "duplicate_bill": "invoice_discrepancy",
+}
 UNPAID = ["not_paid", "partial"]
 
 
@@ -43,6 +54,19 @@ class OdooException:
     @property
     def key(self) -> str:
         return f"{self.model}:{self.record_id}:{self.write_date}"
+
+
+def to_intake(exception: OdooException, now: dt.datetime) -> Intake:
+    """The Signal of an exception, keyed ``odoo:model:id:write_date``: the same record unchanged
+    is the same signal (stored once); a change in Odoo makes a new one."""
+    data = asdict(exception)
+    data["findings"] = [asdict(f) for f in exception.findings]
+    raw = json.dumps(data, sort_keys=True, ensure_ascii=False, default=str).encode()
+    lines = [exception.summary, *(f.message for f in exception.findings)]
+    signal = Signal(key=f"odoo:{exception.key}", source=Source.ODOO, received_at=now, subject=exception.summary,
+                    text="\n".join(lines), sender=exception.partner or "",
+                    doc_type=f"odoo-exception:{exception.exception_type}", meta={"odoo_exception": data})
+    return Intake(signal, raw, f"odoo-{exception.model}-{exception.record_id}-{hashlib.sha256(raw).hexdigest()[:8]}.json")
 
 
 def _name(value) -> str | None:
@@ -174,6 +198,13 @@ def bill_exceptions(gateway: OdooGateway, tolerances: Tolerances = Tolerances())
                     findings=tuple(findings),
                 ))
     return out
+
+
+def exceptions(gateway: OdooGateway, now: dt.datetime, *, tolerances: Tolerances = Tolerances(),
+               unconfirmed_days: int = 3) -> list[OdooException]:
+    """Every query's exceptions, in a stable order."""
+    return [*late_receipts(gateway, now), *unconfirmed_orders(gateway, now, unconfirmed_days),
+            *overdue_transfers(gateway, now), *bill_exceptions(gateway, tolerances)]
 
 
 def receipt_history(gateway: OdooGateway, partner_id: int, *, limit: int = 50) -> list[Slip]:

@@ -1,0 +1,62 @@
+"""One round with Odoo, as ``triage sync odoo`` and the scheduled ``sync_odoo`` job run it:
+the exception queries, the flow on what they found (each exception a Signal keyed
+``odoo:model:id:write_date``, stored once), an outbox flush, the review read back.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass, field
+
+from sqlalchemy import Engine
+
+from triage import outbox, pipeline
+from triage.config import Settings
+from triage.feedback import collect_feedback
+from triage.ingest.odoo_records import exceptions, to_intake
+from triage.odoo import OdooGateway
+from triage.services import Services
+from triage.store import repository as repo
+from triage.store import session_scope
+
+
+@dataclass
+class SyncReport:
+    found: dict[str, int] = field(default_factory=dict)  # exceptions by type
+    new_signals: int = 0
+    decisions: dict[str, int] = field(default_factory=dict)
+    written: int = 0
+    retrying: int = 0
+    failed: int = 0
+    feedback: dict[str, int] = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        return {"found": self.found, "new_signals": self.new_signals, "decisions": self.decisions,
+                "outbox": {"written": self.written, "retrying": self.retrying, "failed": self.failed},
+                "feedback": self.feedback}
+
+
+def sync(engine: Engine, services: Services, writer, gateway: OdooGateway, settings: Settings, *,
+         now: dt.datetime | None = None, unconfirmed_days: int = 3) -> SyncReport:
+    """One full round; raises ``OdooError`` when Odoo cannot be reached or refuses the login."""
+    now = now or repo.now()
+    report = SyncReport()
+    found = exceptions(gateway, now, tolerances=settings.findings.tolerances(), unconfirmed_days=unconfirmed_days)
+    report.found = dict(Counter(e.exception_type for e in found))
+    decisions: Counter[str] = Counter()
+    for exception in found:
+        with session_scope(engine) as session:
+            result = pipeline.ingest(session, to_intake(exception, now), services, submitted_by="odoo-sync")
+        if not result.duplicate:
+            report.new_signals += 1
+            decisions[result.decision or result.state] += 1
+    report.decisions = dict(decisions)
+    with session_scope(engine) as session:
+        flushed = outbox.flush(session, writer, kill_switch=services.policy.kill_switch,
+                               case_of_decision=lambda d: repo.case_of_decision(session=session, decision_id=d))
+    report.written, report.retrying, report.failed = flushed.sent, flushed.retrying, flushed.failed
+    with session_scope(engine) as session:
+        report.feedback = collect_feedback(session=session, gateway=gateway, now=now)
+        repo.record_source_check(session=session, source="odoo", name=settings.odoo.url or "odoo", error=None)
+    return report
