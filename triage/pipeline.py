@@ -2,6 +2,9 @@
 
     intake -> stored Signal -> fields -> Assessment -> Case -> Proposal -> Decision -> outbox
 
+An exception the Odoo queries found skips the model and the field extraction (Odoo already
+says what it is); an Odoo webhook is stored as a hint for the next Odoo round.
+
 Each stage is a pure function elsewhere (extract, models, proposals, policies.gate,
 activities.render); this module reads and writes the store around them. A signal that
 fails in any stage is quarantined with its reason and the loop goes on.
@@ -37,10 +40,9 @@ from triage.ingest.language import detect_language
 from triage.ingest.odoo_records import EXCEPTION_CATEGORY
 from triage.ingest.odoo_webhook import is_hint
 from triage.ingest.reply import split_reply
-from triage.models.priority import prioritise
+from triage.models.priority import Impact, prioritise
 from triage.models.text import join_newest
 from triage.policies.gate import GateContext, activity_key, decide
-from triage.models.priority import Impact
 from triage.proposals import propose, propose_exception
 from triage.services import Services
 from triage.store import repository as repo
