@@ -1,6 +1,6 @@
 """One round with Odoo, as ``triage sync odoo`` and the scheduled ``sync_odoo`` job run it:
 the exception queries, the flow on what they found (each exception a Signal keyed
-``odoo:model:id:write_date``, stored once), an outbox flush, the review read back.
+``odoo:model:id:write_date:type``, stored once), an outbox flush, the review read back.
 """
 
 from __future__ import annotations

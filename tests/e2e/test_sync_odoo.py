@@ -34,6 +34,9 @@ def _seed(odoo: OdooStandin) -> None:
                                      "invoice_date": _ts(-1)[:10], "amount_total": 1124.0})
     odoo.add("account.move.line", {"move_id": bill, "product_id": cable, "name": "Cable", "quantity": 100,
                                    "price_unit": 11.24, "purchase_line_id": line, "display_type": "product"})
+    odoo.add("account.move", {"name": "BILL/2026/0090", "ref": "inv 9001", "partner_id": vendor,  # paid, same ref
+                              "move_type": "in_invoice", "state": "posted", "payment_state": "paid",
+                              "invoice_date": _ts(-60)[:10], "amount_total": 90.0})
 
 
 def test_sync_writes_odoo_exceptions_once(registry_copy, tmp_path):
@@ -43,17 +46,18 @@ def test_sync_writes_odoo_exceptions_once(registry_copy, tmp_path):
         first = run_triage(tmp_path, registry_copy, "sync", "odoo", "--json", **odoo_settings)
         assert first.returncode == 0, first.stderr[-3000:]
         report = json.loads(first.stdout)
-        assert report["found"] == {"late_receipt": 1, "bill_mismatch": 1}
-        assert report["outbox"] == {"written": 2, "retrying": 0, "failed": 0}
+        assert report["found"] == {"late_receipt": 1, "bill_mismatch": 1, "duplicate_bill": 1}
+        assert report["outbox"] == {"written": 3, "retrying": 0, "failed": 0}
         activities = sorted((a["res_model"], a["summary"]) for a in
                             odoo.read("mail.activity", list(odoo.records("mail.activity")), ["res_model", "summary"]))
-        assert [model for model, _ in activities] == ["account.move", "purchase.order"]
-        assert "Review bill mismatch (hold payment) on BILL/2026/0100" in activities[0][1]
-        assert "P00501" in activities[1][1]
+        assert [model for model, _ in activities] == ["account.move", "account.move", "purchase.order"]
+        assert activities[0][1].startswith("Check duplicate bill on BILL/2026/0100")
+        assert activities[1][1].startswith("Review bill mismatch (hold payment) on BILL/2026/0100")
+        assert "P00501" in activities[2][1]
 
         again = json.loads(run_triage(tmp_path, registry_copy, "sync", "odoo", "--json", **odoo_settings).stdout)
         assert again["new_signals"] == 0 and again["outbox"]["written"] == 0
-        assert len(odoo.records("mail.activity")) == 2
+        assert len(odoo.records("mail.activity")) == 3
 
         wrong = run_triage(tmp_path, registry_copy, "sync", "odoo", **{**odoo_settings, "odoo_password": "nope"})
         assert wrong.returncode != 0 and "OdooAuthError" not in wrong.stdout and "credentials" in wrong.stderr

@@ -61,7 +61,7 @@ def test_late_receipts_one_per_order_only_lines_not_fully_received(odoo, gateway
     [found] = late_receipts(gateway, NOW)
     assert (found.exception_type, found.name, found.details["days_late"]) == ("late_receipt", "P00100", 9)
     assert [(line["ordered"], line["received"]) for line in found.details["lines"]] == [(100, 40)]
-    assert found.key.startswith(f"purchase.order:{late}:")
+    assert found.key.startswith(f"purchase.order:{late}:") and found.key.endswith(":late_receipt")
 
 
 def test_unconfirmed_orders_after_the_waiting_days(odoo, gateway):

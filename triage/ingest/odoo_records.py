@@ -10,8 +10,9 @@
 - and what priority and the lead-time detector need: ``receipt_history`` (a supplier's done
   receipts as promised-versus-actual ``Slip``s) and ``stock_levels`` (on hand and forecast).
 
-Each ``OdooException`` carries the record's ``write_date``, so its key ``model:id:write_date``
-changes exactly when the record does (the identity ARCHITECTURE.md gives Odoo signals).
+Each ``OdooException`` carries the record's ``write_date``, so its key (``model:id:write_date``,
+the identity ARCHITECTURE.md gives Odoo signals, plus the exception type) changes exactly when
+the record does.
 """
 
 from __future__ import annotations
@@ -53,12 +54,14 @@ class OdooException:
 
     @property
     def key(self) -> str:
-        return f"{self.model}:{self.record_id}:{self.write_date}"
+        """``model:id:write_date`` and the exception type: one record snapshot can show two
+        exceptions (a bill that does not match and repeats a reference), each its own signal."""
+        return f"{self.model}:{self.record_id}:{self.write_date}:{self.exception_type}"
 
 
 def to_intake(exception: OdooException, now: dt.datetime) -> Intake:
-    """The Signal of an exception, keyed ``odoo:model:id:write_date``: the same record unchanged
-    is the same signal (stored once); a change in Odoo makes a new one."""
+    """The Signal of an exception, keyed ``odoo:model:id:write_date:type``: the same record
+    unchanged is the same signal (stored once); a change in Odoo makes a new one."""
     data = asdict(exception)
     data["findings"] = [asdict(f) for f in exception.findings]
     raw = json.dumps(data, sort_keys=True, ensure_ascii=False, default=str).encode()
