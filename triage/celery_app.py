@@ -46,6 +46,8 @@ def configure(settings: Settings) -> Celery:
         beat_schedule={
             "flush-outbox": {"task": "triage.flush_outbox", "schedule": float(settings.outbox_interval)},
             "reclaim": {"task": "triage.reclaim", "schedule": float(reclaim_every)},
+            **({"sync-odoo": {"task": "triage.sync_odoo", "schedule": float(settings.odoo.sync_seconds)}}
+               if settings.odoo.configured else {}),
         },
     )
     celery.conf.triage_settings = settings
@@ -107,6 +109,15 @@ def flush_outbox() -> dict | None:
 
     _, _, ctx = _runtime()
     return run_job(next(j for j in JOBS if j.name == "flush_outbox"), ctx)
+
+
+@celery.task(name="triage.sync_odoo")
+def sync_odoo() -> dict | None:
+    """A round with Odoo on one worker (the flow runs inline there; each signal is stored once by its key)."""
+    from triage.jobs import JOBS, run_job
+
+    _, _, ctx = _runtime()
+    return run_job(next(j for j in JOBS if j.name == "sync_odoo"), ctx)
 
 
 @celery.task(name="triage.reclaim")
