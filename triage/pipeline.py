@@ -182,7 +182,8 @@ def _process_odoo_exception(session: Session, signal: SignalRow, services: Servi
     category = EXCEPTION_CATEGORY[kind]
     findings = [Finding(**f) for f in exception.get("findings") or []]
     details = exception.get("details") or {}
-    prio = prioritise(category, signal.text, Fields(), now.date(), Impact(order_value=details.get("amount_total")))
+    prio = prioritise(category, signal.text, Fields(), now.date(), Impact(order_value=details.get("amount_total")),
+                      rules=services.settings.findings.impact_rules())
     assessment = Assessment(category=category, confidence=1.0, priority=prio.priority, priority_score=prio.score,
                             model_name="odoo-query", model_version=kind, findings=findings,
                             explanation=f"Odoo shows it: {signal.subject}")
