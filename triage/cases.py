@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from triage.store.tables import AssessmentRow, CaseRow, DecisionRow, ProposalRow, SignalRow
+from triage.store.tables import AssessmentRow, CaseRow, DecisionRow, OutboxRow, ProposalRow, SignalRow
 
 
 @dataclass
@@ -15,6 +15,7 @@ class CaseView:
     case: CaseRow
     signals: list[SignalRow]
     steps: list[tuple[AssessmentRow, ProposalRow | None, DecisionRow | None]]
+    writes: dict[int, OutboxRow]  # decision id -> its write to Odoo (approved decisions only)
 
 
 def list_cases(*, session: Session, limit: int, offset: int, category: str | None = None,
@@ -54,7 +55,10 @@ def get_case(*, session: Session, case_id: int) -> CaseView | None:
         .where(AssessmentRow.case_id == case_id)
         .order_by(AssessmentRow.id)
     ).all()
-    return CaseView(case=case, signals=signals, steps=[tuple(s) for s in steps])
+    decisions = [d.id for _, _, d in steps if d is not None]
+    writes = {row.decision_id: row for row in session.scalars(
+        select(OutboxRow).where(OutboxRow.decision_id.in_(decisions)))} if decisions else {}
+    return CaseView(case=case, signals=signals, steps=[tuple(s) for s in steps], writes=writes)
 
 
 def latest_summaries(*, session: Session, case_ids: list[int]) -> dict[int, tuple[AssessmentRow, ProposalRow | None,

@@ -1,12 +1,13 @@
 """Runs the stages for one signal; the only place that knows their order.
 
-    intake -> stored Signal -> fields -> Assessment -> Case -> Proposal -> Decision -> outbox
+    intake -> stored Signal -> fields -> Assessment -> Odoo links -> Case -> Proposal -> Decision -> outbox
 
 An exception the Odoo queries found skips the model and the field extraction (Odoo already
 says what it is); an Odoo webhook is stored as a hint for the next Odoo round.
 
 Each stage is a pure function elsewhere (extract, models, proposals, policies.gate,
-activities.render); this module reads and writes the store around them. A signal that
+activities.render) except linking, which reads Odoo (``odoo_links.link``) when Odoo is
+configured; this module reads and writes the store around them. A signal that
 fails in any stage is quarantined with its reason and the loop goes on.
 """
 
@@ -15,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
+import time
 from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
@@ -23,6 +25,7 @@ from triage import outbox
 from triage.activities import render
 from triage.classify import explanation
 from triage.domain import (
+    Action,
     ApprovedDecision,
     Assessment,
     Fields,
@@ -33,22 +36,27 @@ from triage.domain import (
     SignalState,
     Source,
 )
-from triage.errors import TriageError
+from triage.errors import OdooError, TriageError
 from triage.ingest import Intake
 from triage.ingest.extract import extract_fields, month_first_sender
+from triage.ingest.identifiers import ibans, supplier_refs, vat_numbers
 from triage.ingest.language import detect_language
 from triage.ingest.odoo_records import EXCEPTION_CATEGORY
 from triage.ingest.odoo_webhook import is_hint
 from triage.ingest.reply import split_reply
+from triage.links import Links
+from triage.models.anomaly import BANK_PRIORITY, bank_details_change
 from triage.models.priority import Impact, prioritise
 from triage.models.text import join_newest
 from triage.policies.gate import GateContext, activity_key, decide
-from triage.proposals import propose, propose_exception
+from triage.odoo_links import link
+from triage.proposals import choose_action, propose, propose_exception
 from triage.services import Services
 from triage.store import repository as repo
 from triage.store.tables import AssessmentRow, DecisionRow, ProposalRow, ShadowScoreRow, SignalRow
 
 log = logging.getLogger(__name__)
+LINK_RETRY_SECONDS = 60
 
 # Documents are assessed by their type until the documents issue trains a model for them.
 _DOC_CATEGORY = {
@@ -158,9 +166,17 @@ def process(session: Session, signal: SignalRow, services: Services, *, now: dt.
     signal.fields = fields.as_dict()
 
     supplier = _supplier(signal.sender)
+    bank_change = choose_action(assessment.category, f"{signal.subject}\n{newest}", fields) is Action.VERIFY_BANK_DETAILS
+    links = _link(services, signal, fields, full_text, bank_change, result)
+    if bank_change and links is not None:
+        finding = bank_details_change(ibans(f"{signal.subject}\n{newest}"), links.bank_accounts,
+                                      links.vendor.name if links.vendor else None)
+        assessment.findings.append(finding)
+        assessment.priority = BANK_PRIORITY[finding.code]
     proposal = propose(
         case_key="", assessment=assessment, fields=fields, newest_text=newest, subject=signal.subject,
         supplier=supplier, now=now, timezone=services.settings.timezone, ap_user=services.settings.odoo.ap_user,
+        links=links,
     )
     case = _join_case(session, signal, assessment.category, proposal.record)
     if proposal.record is None and case.record_model:  # a thread reply inherits the case's record
@@ -168,13 +184,38 @@ def process(session: Session, signal: SignalRow, services: Services, *, now: dt.
     proposal.case_key = case.key
     signal.case_id = case.id
     return _decide(session, signal, services, assessment, proposal, case, now, result, model_text=model_text,
-                   supplier=supplier)
+                   supplier=supplier, links=links)
+
+
+def _link(services: Services, signal: SignalRow, fields: Fields, text: str, bank_change: bool,
+          result: FlowResult) -> Links | None:
+    """The Odoo records the signal quotes (``odoo_links.link``), kept in its meta; None when Odoo
+    is not configured or cannot be asked now: the flow goes on with the references by name (the
+    writer finds the record when it writes) and Odoo is not asked again for a minute."""
+    if services.odoo is None:
+        return None
+    if time.monotonic() < services.odoo_retry_at:
+        result.notes.append("links not checked: Odoo was unavailable a moment ago")
+        return None
+    try:
+        links = link(services.odoo, sender=signal.sender, po_refs=fields.po_refs, supplier_refs=supplier_refs(text),
+                     invoice_refs=fields.invoice_refs, vats=vat_numbers(text), bank_change=bank_change)
+    except OdooError as exc:
+        services.odoo_retry_at = time.monotonic() + LINK_RETRY_SECONDS
+        log.warning("linking signal %s to Odoo failed (links not checked): %s", signal.id, exc)
+        signal.meta = {**(signal.meta or {}), "links": {"error": str(exc)}}
+        result.notes.append(f"links not checked: {exc}")
+        return None
+    signal.meta = {**(signal.meta or {}), "links": links.as_dict()}
+    return links
 
 
 def _process_odoo_exception(session: Session, signal: SignalRow, services: Services, now: dt.datetime,
                             result: FlowResult) -> FlowResult:
     """An exception Odoo already shows (``ingest/odoo_records.py``): no model; its category,
-    findings and record come from the query, its priority from the rubric and the order value."""
+    findings and record come from the query, its priority from the rubric and the impact the
+    query put in the details (order value, need date, quantity short, stock-out). The priority
+    reasons go into the explanation: for these signals nothing else keeps them."""
     exception = (signal.meta or {}).get("odoo_exception") or {}
     kind = exception.get("exception_type")
     if kind not in EXCEPTION_CATEGORY:
@@ -182,11 +223,16 @@ def _process_odoo_exception(session: Session, signal: SignalRow, services: Servi
     category = EXCEPTION_CATEGORY[kind]
     findings = [Finding(**f) for f in exception.get("findings") or []]
     details = exception.get("details") or {}
-    prio = prioritise(category, signal.text, Fields(), now.date(), Impact(order_value=details.get("amount_total")),
+    need = details.get("need_date")
+    impact = Impact(order_value=details.get("amount_total"), need_date=dt.date.fromisoformat(need) if need else None,
+                    qty_short=details.get("qty_short"),
+                    # no consumption rate is known: only "nothing left to cover the shortfall" is a cover
+                    stock_cover_days=0.0 if details.get("stock_out") else None)
+    prio = prioritise(category, signal.text, Fields(), now.date(), impact,
                       rules=services.settings.findings.impact_rules())
     assessment = Assessment(category=category, confidence=1.0, priority=prio.priority, priority_score=prio.score,
                             model_name="odoo-query", model_version=kind, findings=findings,
-                            explanation=f"Odoo shows it: {signal.subject}")
+                            explanation=f"Odoo shows it: {signal.subject} | priority: {'; '.join(prio.reasons)}")
     record = RecordRef(exception["model"], exception["name"], exception.get("record_id"))
     proposal = propose_exception(
         exception_type=kind, assessment=assessment, record=record, summary_line=signal.subject, details=details,
@@ -203,7 +249,8 @@ def _process_odoo_exception(session: Session, signal: SignalRow, services: Servi
 
 
 def _decide(session: Session, signal: SignalRow, services: Services, assessment: Assessment, proposal, case,
-            now: dt.datetime, result: FlowResult, *, model_text: str | None, supplier: str | None) -> FlowResult:
+            now: dt.datetime, result: FlowResult, *, model_text: str | None, supplier: str | None,
+            links: Links | None = None) -> FlowResult:
     """Store the assessment and proposal, pass the gate, queue an approved activity."""
     assessment_row = AssessmentRow(
         case_id=case.id, signal_id=signal.id, category=assessment.category, confidence=assessment.confidence,
@@ -228,7 +275,7 @@ def _decide(session: Session, signal: SignalRow, services: Services, assessment:
     session.flush()
 
     context = GateContext(open_activity_keys=repo.open_activity_keys(session=session, keys=[activity_key(proposal)]),
-                          supplier_domain=supplier)
+                          supplier_domain=supplier, link_problems=tuple(links.problems()) if links else ())
     decision = decide(proposal, services.policy, context)
     decision_row = DecisionRow(
         proposal_id=proposal_row.id, outcome=decision.outcome.value, rule=decision.rule,

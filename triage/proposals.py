@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from triage.cues import BANK_CHANGE, DUPLICATE
 from triage.domain import Action, Assessment, Fields, Proposal, RecordRef
+from triage.links import Link, Links
 
 _BY_CATEGORY = {
     "delivery_delay": Action.REVIEW_NEW_DATE,
@@ -54,15 +55,45 @@ def choose_action(category: str, text: str, fields: Fields) -> Action:
     return _BY_CATEGORY.get(category, Action.NONE)
 
 
-def target_record(category: str, action: Action, fields: Fields, supplier: str | None) -> RecordRef | None:
-    """The Odoo record the activity goes on: the bill for money matters, else the PO."""
+_MONEY = ("invoice_discrepancy", "payment_reminder")
+
+
+def target_record(category: str, action: Action, fields: Fields, supplier: str | None,
+                  links: Links | None = None) -> RecordRef | None:
+    """The Odoo record the activity goes on: the vendor for bank details, the bill for money
+    matters, else the PO. With ``links`` (Odoo was asked) only records Odoo confirmed count:
+    an unknown or ambiguous reference leaves the proposal unlinked, for a person."""
+    if links is not None:
+        if action is Action.VERIFY_BANK_DETAILS:
+            return _ref(links.vendor) if links.vendor else None
+        if category in _MONEY and links.bills:
+            return _ref(links.bills[0])
+        return _ref(links.orders[0]) if links.orders else None
     if action is Action.VERIFY_BANK_DETAILS and supplier:
         return RecordRef("res.partner", supplier)
-    if category in ("invoice_discrepancy", "payment_reminder") and fields.invoice_refs:
+    if category in _MONEY and fields.invoice_refs:
         return RecordRef("account.move", fields.invoice_refs[0])
     if fields.po_refs:
         return RecordRef("purchase.order", fields.po_refs[0])
     return None
+
+
+def _ref(link: Link) -> RecordRef:
+    return RecordRef(link.model, link.name, link.id)
+
+
+def link_lines(links: Links | None) -> list[str]:
+    """What linking found, for the note a buyer reads."""
+    if links is None:
+        return []
+    found = [f"{l.name} ({l.via} {l.ref})" if l.ref and l.ref != l.name else f"{l.name} ({l.via})"
+             for l in ([links.vendor] if links.vendor else []) + links.orders + links.bills]
+    return [
+        f"Linked in Odoo: {'; '.join(found)}" if found else "",
+        f"Not found in Odoo: {', '.join(links.unknown)}" if links.unknown else "",
+        *(f"Ambiguous: {a}" for a in links.ambiguous),
+        *(f"Check: {n}" for n in links.notes),
+    ]
 
 
 def add_working_days(start: dt.date, days: int) -> dt.date:
@@ -110,9 +141,10 @@ def propose(
     now: dt.datetime,
     timezone: str,
     ap_user: str | None = None,
+    links: Links | None = None,
 ) -> Proposal:
     action = choose_action(assessment.category, f"{subject}\n{newest_text}", fields)
-    record = target_record(assessment.category, action, fields, supplier)
+    record = target_record(assessment.category, action, fields, supplier, links)
     label = assessment.category.replace("_", " ")
     on = f" on {record.name}" if record else ""
     detail = []
@@ -130,6 +162,7 @@ def propose(
         *(f"Finding: {f.message}" for f in assessment.findings),
         f"PO refs: {', '.join(fields.po_refs)}" if fields.po_refs else "",
         f"Invoice refs: {', '.join(fields.invoice_refs)}" if fields.invoice_refs else "",
+        *link_lines(links),
     ]
     amount = max((m.value for m in fields.amounts), default=None)
     return Proposal(

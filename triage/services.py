@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import Engine
 
@@ -29,6 +30,8 @@ class Services:
     model: ModelBundle
     policy: Policy
     shadow: ModelBundle | None = None  # scores signals beside the model, never decides (TRIAGE_MODEL_SHADOW)
+    odoo: Any = None  # the OdooGateway links signals to records (None: Odoo not configured)
+    odoo_retry_at: float = 0.0  # after a failed link, Odoo is not asked again before this monotonic time
     model_error: str | None = None  # the last alias target that failed to load (the previous model serves on)
     failed_version: str | None = None
     checked_at: float = field(default_factory=time.monotonic)
@@ -63,7 +66,7 @@ def _load_shadow(settings: Settings) -> ModelBundle | None:
 
 def build_services(settings: Settings) -> Services:
     return Services(settings=settings, model=load_model(settings), policy=load_policy(settings.policy_path),
-                    shadow=_load_shadow(settings))
+                    shadow=_load_shadow(settings), odoo=build_gateway(settings) if settings.odoo.configured else None)
 
 
 @dataclass(frozen=True)

@@ -47,10 +47,20 @@ def status(session: Session, *, model: dict[str, str | None]) -> dict[str, Any]:
                                              SignalRow.state == SignalState.QUARANTINED.value)},
         "cases": {"by_category": _zeros(CATEGORIES, count_by(session, CaseRow.category))},
         "decisions": {"by_outcome": _zeros([o.value for o in Outcome], count_by(session, DecisionRow.outcome))},
-        "outbox": {"by_state": _zeros(["pending", "sent", "failed"], count_by(session, OutboxRow.state))},
+        "outbox": {"by_state": _zeros(["pending", "sent", "failed"], count_by(session, OutboxRow.state)),
+                   "errors": _write_errors(session)},
         "feedback": {"by_outcome": _zeros(["done", "cancelled", "resolved"], count_by(session, FeedbackRow.outcome))},
         "mailboxes": mailboxes,
         "odoo": odoo,
         "model": model,
     }
 
+
+def _write_errors(session: Session, limit: int = 20) -> list[dict[str, Any]]:
+    """The newest writes that failed or wait for a retry, with Odoo's reason."""
+    rows = session.scalars(select(OutboxRow).where(OutboxRow.last_error.is_not(None),
+                                                   OutboxRow.state.in_(("failed", "pending")))
+                           .order_by(OutboxRow.id.desc()).limit(limit))
+    return [{"decision_id": row.decision_id, "state": row.state, "attempts": row.attempts,
+             "record": f"{row.payload.get('res_model')} {row.payload.get('res_name')}", "error": row.last_error}
+            for row in rows]

@@ -4,11 +4,18 @@ constructed records with a known answer, for every recorded Odoo version."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 
 from tests.odoo_standin import OdooStandin
-from triage.ingest.odoo_records import bill_exceptions, late_receipts, overdue_transfers, unconfirmed_orders
+from triage.ingest.odoo_records import (
+    bill_exceptions,
+    late_receipts,
+    overdue_transfers,
+    to_intake,
+    unconfirmed_orders,
+)
 from triage.odoo import RpcGateway
 
 pytestmark = pytest.mark.integration
@@ -144,9 +151,129 @@ def test_receipt_history_feeds_the_lead_time_detector(odoo, gateway):
     assert finding is not None and finding.message.startswith("9 days later than promised; this supplier is usually")
 
 
+def _storable(odoo, name: str, **values) -> int:
+    """A product Odoo keeps stock of: ``is_storable`` in 18, the type ``product`` in 16 and 17."""
+    kind = {"type": "consu", "is_storable": True} if odoo.version.startswith("18") else {"type": "product"}
+    return odoo.add("product.product", {"name": name, **kind, **values})
+
+
 def test_stock_levels(odoo, gateway):
     from triage.ingest.odoo_records import stock_levels
 
-    product = odoo.add("product.product", {"name": "Cable 3m", "qty_available": 12, "virtual_available": -30})
-    assert stock_levels(gateway, [product])[product].forecast == -30
-    assert stock_levels(gateway, [product])[product].on_hand == 12
+    product = _storable(odoo, "Cable 3m", qty_available=12, virtual_available=-30)
+    service = odoo.add("product.product", {"name": "Freight", "type": "service"})
+    levels = stock_levels(gateway, [product, service])
+    assert (levels[product].on_hand, levels[product].forecast, levels[product].storable) == (12, -30, True)
+    assert levels[service].storable is False  # always 0 on hand: never a stock-out
+
+
+# -- what late receipts add for priority and the lead-time detector ------------------------------
+
+def _receipts(odoo, vendor, slips, prefix="WH/IN/H"):
+    """Done receipts of ``vendor``, ten days apart, each ``slip`` days after its deadline."""
+    for n, slip in enumerate(slips):
+        odoo.add("stock.picking", {"name": f"{prefix}{n:04d}", "partner_id": vendor, "picking_type_code": "incoming",
+                                   "state": "done", "scheduled_date": _ts(-200 + 10 * n),
+                                   "date_deadline": _ts(-200 + 10 * n), "date_done": _ts(-200 + 10 * n + slip)})
+
+
+def test_late_receipts_carry_need_date_shortfall_and_stock(odoo, gateway):
+    vendor, cable, plug = _setup(odoo)
+    gone = _storable(odoo, "Hose", qty_available=4, virtual_available=-30)
+    stocked = _storable(odoo, "Clamp", qty_available=500, virtual_available=450)
+    short = _order(odoo, vendor, "P00400", amount_total=1500.0)
+    _line(odoo, short, gone, 100, 40, 10.0, -9)
+    _line(odoo, short, stocked, 20, 5, 1.0, -12)  # the earliest planned date: the need date
+    covered = _order(odoo, vendor, "P00401")
+    _line(odoo, covered, stocked, 10, 0, 1.0, -3)
+    found = {f.name: f for f in late_receipts(gateway, NOW)}
+    details = found["P00400"].details
+    assert (details["need_date"], details["days_late"], details["qty_short"]) == ("2026-11-10", 12, 75.0)
+    assert details["stock_out"] is True and found["P00401"].details["stock_out"] is False
+    assert [(line["product"], line["ordered"], line["received"], line["planned"], line["on_hand"], line["forecast"])
+            for line in details["lines"]] == [("Hose", 100, 40, "2026-11-13", 4.0, -30.0),
+                                              ("Clamp", 20, 5, "2026-11-10", 500.0, 450.0)]
+    json.dumps(details)  # plain JSON: it travels in the signal's meta
+
+
+def test_lead_time_finding_for_a_supplier_usually_on_time(odoo, gateway):
+    vendor, cable, _ = _setup(odoo)
+    _receipts(odoo, vendor, [0, 1, 0, 0, 1, 2, 0])
+    _line(odoo, _order(odoo, vendor, "P00410"), cable, 10, 0, 10.0, -20)
+    [found] = late_receipts(gateway, NOW)
+    [finding] = found.findings
+    assert finding.code == "lead_time_anomaly"
+    assert (finding.numbers["slip_days"], finding.numbers["history"]) == (20.0, 7.0)
+    assert finding.message.startswith("20 days later than promised; this supplier is usually within 1 day")
+
+
+def test_no_lead_time_finding_on_too_little_history(odoo, gateway):
+    vendor, cable, _ = _setup(odoo)
+    _receipts(odoo, vendor, [0, 0, 1])  # fewer than Tolerances.lead_time_history (5)
+    _line(odoo, _order(odoo, vendor, "P00420"), cable, 10, 0, 10.0, -20)
+    [found] = late_receipts(gateway, NOW)
+    assert found.details["days_late"] == 20 and found.findings == ()
+
+
+def test_stock_is_read_once_per_round_history_once_per_supplier(odoo, gateway):
+    vendor, cable, plug = _setup(odoo)
+    other = odoo.add("res.partner", {"name": "Other AG", "is_company": True})
+    for n, (supplier, product) in enumerate([(vendor, cable), (vendor, plug), (other, cable), (other, plug)]):
+        _line(odoo, _order(odoo, supplier, f"P0043{n}"), product, 10, 0, 1.0, -5 - n)
+    before = len(odoo.requests)
+    found = late_receipts(gateway, NOW)
+    seen = [(r.model, r.model_method) for r in odoo.requests[before:]]
+    assert len(found) == 4
+    assert seen.count(("product.product", "read")) == 1
+    assert seen.count(("stock.picking", "search_read")) == 2
+
+
+@pytest.fixture
+def services(trained, tmp_path):
+    from triage.services import build_services
+    from triage.store import connect, migrate
+
+    settings, _ = trained
+    settings = settings.model_copy(update={"database_url": f"sqlite:///{tmp_path / 'store.db'}"})
+    engine = connect(settings.database_url)
+    migrate(engine)
+    yield engine, build_services(settings)
+    engine.dispose()
+
+
+def _flow(services, exception):
+    """The stored assessment of ``exception`` after the flow (as the Odoo sync runs it)."""
+    from sqlalchemy import select
+
+    from triage import pipeline
+    from triage.store import session_scope
+    from triage.store.tables import AssessmentRow
+
+    engine, svc = services
+    with session_scope(engine) as session:
+        result = pipeline.ingest(session, to_intake(exception, NOW.replace(tzinfo=dt.UTC)), svc, submitted_by="test")
+        assert result.state == "processed", (result.state, result.reason)
+        row = session.scalars(select(AssessmentRow)).one()
+        return row.priority, row.explanation, [f["code"] for f in row.findings]
+
+
+@pytest.mark.slow
+def test_the_lead_time_finding_reaches_the_assessment(odoo, gateway, services):
+    vendor, cable, _ = _setup(odoo)
+    _receipts(odoo, vendor, [0, 1, 0, 0, 1, 2, 0])
+    _line(odoo, _order(odoo, vendor, "P00440"), cable, 10, 0, 10.0, -20)
+    [found] = late_receipts(gateway, NOW)
+    priority, explanation, findings = _flow(services, found)
+    assert findings == ["lead_time_anomaly"]
+    assert explanation.startswith("Odoo shows it: P00440") and "priority: delivery_delay starts at P2" in explanation
+
+
+@pytest.mark.slow
+def test_a_stock_out_makes_a_late_receipt_p1(odoo, gateway, services):
+    vendor, _, _ = _setup(odoo)
+    gone = _storable(odoo, "Hose", qty_available=0, virtual_available=-30)
+    _line(odoo, _order(odoo, vendor, "P00450", amount_total=1000.0), gone, 100, 0, 10.0, -5)
+    [found] = late_receipts(gateway, NOW)
+    assert found.details["stock_out"] is True
+    priority, explanation, _ = _flow(services, found)
+    assert priority == 1 and "stock" in explanation.split("priority:")[1]

@@ -128,6 +128,17 @@ class RuleStep(BaseModel):
     inputs: dict[str, Any] = {}
 
 
+class WriteRead(BaseModel):
+    """An approved decision's write to Odoo (the outbox): pending (with the retry time), sent, or
+    failed with Odoo's reason (validation and access errors are not retried)."""
+
+    state: str
+    attempts: int
+    last_error: str | None
+    next_attempt_at: dt.datetime | None
+    sent_at: dt.datetime | None
+
+
 class DecisionRead(BaseModel):
     id: int
     outcome: str
@@ -139,6 +150,7 @@ class DecisionRead(BaseModel):
     reviewer: str | None
     reviewed_at: dt.datetime | None
     created_at: dt.datetime
+    write: WriteRead | None = None
 
 
 class ProposalRead(BaseModel):

@@ -1,14 +1,19 @@
 """The exception queries: what Odoo already knows is wrong, read with explicit fields, in pages.
 
 - ``late_receipts``: confirmed PO lines whose planned date has passed and that are not fully
-  received, one exception per purchase order;
+  received, one exception per purchase order, with what priority needs in its details: the need
+  date (the earliest planned date of its late lines), the quantity short, per line the stock on
+  hand and forecast, and ``stock_out`` when a late product's forecast is at or below zero (there
+  is no consumption rate in these queries, so no days of cover are made up); and, as a Finding,
+  a slip unusual for the supplier (``lead_time_anomaly`` over its ``receipt_history``). Stock is
+  read once per round for all late products, the history once per supplier;
 - ``unconfirmed_orders``: POs sent or waiting for approval for longer than ``days``;
 - ``overdue_transfers``: incoming transfers whose scheduled date has passed, not done;
 - ``bill_exceptions``: vendor bills, draft or posted and not paid, whose lines do not match
   their PO lines and receipts (``models/anomaly.py``: price and quantity variance, billed before
   received, lines on no PO) or that look like a duplicate of another bill of the supplier;
-- and what priority and the lead-time detector need: ``receipt_history`` (a supplier's done
-  receipts as promised-versus-actual ``Slip``s) and ``stock_levels`` (on hand and forecast).
+- and what ``late_receipts`` adds from: ``receipt_history`` (a supplier's done receipts as
+  promised-versus-actual ``Slip``s) and ``stock_levels`` (on hand and forecast).
 
 Each ``OdooException`` carries the record's ``write_date``, so its key (``model:id:write_date``,
 the identity ARCHITECTURE.md gives Odoo signals, plus the exception type) changes exactly when
@@ -25,7 +30,16 @@ from typing import Any
 
 from triage.domain import Finding, Signal, Source
 from triage.ingest import Intake
-from triage.models.anomaly import Bill, BillLine, OrderLine, Slip, Tolerances, duplicate_bills, line_variances
+from triage.models.anomaly import (
+    Bill,
+    BillLine,
+    OrderLine,
+    Slip,
+    Tolerances,
+    duplicate_bills,
+    lead_time_anomaly,
+    line_variances,
+)
 from triage.odoo import OdooGateway, pages
 
 ODOO_DATETIME = "%Y-%m-%d %H:%M:%S"
@@ -88,7 +102,11 @@ def _day(value: str | None) -> dt.date | None:
     return dt.date.fromisoformat(value[:10]) if value else None
 
 
-def late_receipts(gateway: OdooGateway, now: dt.datetime) -> list[OdooException]:
+def late_receipts(gateway: OdooGateway, now: dt.datetime, tolerances: Tolerances = Tolerances()
+                  ) -> list[OdooException]:
+    """One exception per PO with late lines; its details carry the impact priority weighs and its
+    findings a slip unusual for the supplier. Stock and history are read per round, not per order,
+    so a round costs the same few requests however many orders are late."""
     fields = ["order_id", "product_id", "name", "product_qty", "qty_received", "date_planned", "partner_id"]
     late: dict[int, list[dict]] = {}
     domain = [["state", "in", ["purchase", "done"]], ["date_planned", "<", now.strftime(ODOO_DATETIME)]]
@@ -99,21 +117,45 @@ def late_receipts(gateway: OdooGateway, now: dt.datetime) -> list[OdooException]
         return []
     orders = {o["id"]: o for o in gateway.read("purchase.order", sorted(late), ["name", "partner_id", "write_date",
                                                                                 "user_id", "amount_total"])}
+    products = [_id(line.get("product_id")) for lines in late.values() for line in lines]
+    levels = stock_levels(gateway, [p for p in products if p is not None])  # one read for the round
+    histories: dict[int, list[Slip]] = {}  # one receipt history per supplier for the round
     out = []
     for order_id, lines in sorted(late.items()):
         order = orders.get(order_id)
         if order is None:
             continue
-        days = max((now.date() - _day(line["date_planned"])).days for line in lines)
-        short = [{"product": _name(line["product_id"]) or line.get("name"), "ordered": line["product_qty"],
-                  "received": line["qty_received"], "planned": line["date_planned"][:10]} for line in lines]
+        need = min(_day(line["date_planned"]) for line in lines)
+        days = (now.date() - need).days
+        short = [_late_line(line, levels.get(_id(line.get("product_id")))) for line in lines]
+        supplier = _id(order.get("partner_id"))
+        finding = None
+        if supplier is not None:
+            if supplier not in histories:
+                histories[supplier] = receipt_history(gateway, supplier)
+            # still not here: today is the earliest it can arrive, so the slip is at least this long
+            finding = lead_time_anomaly(Slip(promised=need, actual=now.date()), histories[supplier], tolerances)
         out.append(OdooException(
             exception_type="late_receipt", model="purchase.order", record_id=order_id, name=order["name"],
             write_date=order["write_date"], partner=_name(order.get("partner_id")),
             summary=f"{order['name']}: {len(lines)} line(s) not received, up to {days} days after the planned date",
-            details={"days_late": days, "lines": short, "amount_total": order.get("amount_total")},
+            details={"days_late": days, "lines": short, "amount_total": order.get("amount_total"),
+                     "need_date": need.isoformat(), "qty_short": sum(line["short"] for line in short),
+                     "stock_out": any(line["forecast"] is not None and line["forecast"] <= 0 for line in short)},
+            findings=(finding,) if finding else (),
         ))
     return out
+
+
+def _late_line(line: dict, level: StockLevel | None) -> dict:
+    """A late line for the details (and the proposal note, which reads product, ordered, received,
+    planned); on hand and forecast are None when Odoo returned no stock for the product or does
+    not keep stock of it (a consumable or a service)."""
+    ordered, received = float(line.get("product_qty") or 0), float(line.get("qty_received") or 0)
+    return {"product": _name(line["product_id"]) or line.get("name"), "ordered": line["product_qty"],
+            "received": line["qty_received"], "planned": line["date_planned"][:10], "short": ordered - received,
+            "on_hand": level.on_hand if level and level.storable else None,
+            "forecast": level.forecast if level and level.storable else None}
 
 
 def unconfirmed_orders(gateway: OdooGateway, now: dt.datetime, days: int = 3) -> list[OdooException]:
@@ -206,7 +248,7 @@ def bill_exceptions(gateway: OdooGateway, tolerances: Tolerances = Tolerances())
 def exceptions(gateway: OdooGateway, now: dt.datetime, *, tolerances: Tolerances = Tolerances(),
                unconfirmed_days: int = 3) -> list[OdooException]:
     """Every query's exceptions, in a stable order."""
-    return [*late_receipts(gateway, now), *unconfirmed_orders(gateway, now, unconfirmed_days),
+    return [*late_receipts(gateway, now, tolerances), *unconfirmed_orders(gateway, now, unconfirmed_days),
             *overdue_transfers(gateway, now), *bill_exceptions(gateway, tolerances)]
 
 
@@ -229,10 +271,15 @@ class StockLevel:
     product_id: int
     on_hand: float
     forecast: float
+    storable: bool = True  # consumables and services always show 0: never a stock-out
 
 
 def stock_levels(gateway: OdooGateway, product_ids: list[int]) -> dict[int, StockLevel]:
-    """On-hand and forecast quantity per product (for stock cover in priority)."""
-    rows = gateway.read("product.product", sorted(set(product_ids)), ["qty_available", "virtual_available"])
+    """On-hand and forecast quantity per product (for stock cover in priority). Odoo 18 marks a
+    storable product by ``is_storable``; 16 and 17 by the type ``product``."""
+    storable_field = "is_storable" if gateway.version[0] >= 18 else "type"
+    rows = gateway.read("product.product", sorted(set(product_ids)),
+                        ["qty_available", "virtual_available", storable_field])
     return {row["id"]: StockLevel(row["id"], float(row.get("qty_available") or 0),
-                                  float(row.get("virtual_available") or 0)) for row in rows}
+                                  float(row.get("virtual_available") or 0),
+                                  row.get(storable_field) in (True, "product")) for row in rows}

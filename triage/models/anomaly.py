@@ -6,6 +6,8 @@ supplier's delivery history. Pure functions over plain data; the Odoo gateway fi
   before received when nothing arrived yet) and against quantity ordered, currency.
 - ``duplicate_bills``: another bill of the same supplier with the same reference (compared
   without case, spaces, dashes or leading zeros), or with the same total within a few days.
+- ``bank_details_change``: the IBANs an email announcing new bank details gives, against the
+  vendor's accounts in Odoo.
 - ``lead_time_anomaly``: the latest slip (actual or newly promised date minus the promised
   date) against the supplier's history of slips, as a robust z-score (median and MAD,
   Iglewicz and Hoaglin's modified z; 3.5 is their outlier limit).
@@ -181,7 +183,7 @@ def _quantity_variance(bill: Bill, order_line: OrderLine, quantity: float, tol: 
     return findings
 
 
-def _reference_key(reference: str | None) -> str:
+def reference_key(reference: str | None) -> str:
     compact = re.sub(r"[\s\-_/.#]", "", (reference or "").casefold())
     return re.sub(r"(?<!\d)0+(?=\d)", "", compact)
 
@@ -189,12 +191,12 @@ def _reference_key(reference: str | None) -> str:
 def duplicate_bills(bill: Bill, others: Iterable[Bill], tolerances: Tolerances = Tolerances()) -> list[Finding]:
     """Possible duplicates of ``bill`` among the supplier's other bills."""
     findings = []
-    key = _reference_key(bill.reference)
+    key = reference_key(bill.reference)
     for other in others:
         if other.supplier != bill.supplier or (other.id is not None and other.id == bill.id) or other.name == bill.name:
             continue
         days = abs((other.date - bill.date).days)
-        if key and _reference_key(other.reference) == key:
+        if key and reference_key(other.reference) == key:
             findings.append(Finding(
                 code="duplicate_reference",
                 message=(f"{bill.name} has the supplier reference {bill.reference!r}, already on {other.name} "
@@ -243,3 +245,37 @@ def _usual(slips: Sequence[int]) -> int:
     ordered = sorted(slips)
     rank = max(1, -(-len(ordered) * 8 // 10))  # ceil(0.8 n)
     return ordered[rank - 1]
+
+
+def masked_account(account: str) -> str:
+    """An account number as a buyer compares it on the phone: country, check digits, last four."""
+    return f"{account[:4]} …{account[-4:]}" if len(account) > 8 else account
+
+
+# Priority of a bank-details email by what the comparison found (a classic fraud: an account
+# Odoo does not have is the one to verify before the next payment run).
+BANK_PRIORITY = {"bank_account_not_on_file": 1, "bank_account_not_quoted": 2, "bank_vendor_unknown": 2,
+                 "bank_account_on_file": 3}
+
+
+def bank_details_change(quoted: Sequence[str], on_file: Sequence[str] | None, vendor: str | None) -> Finding:
+    """What an email announcing new bank details says against the vendor's accounts in Odoo.
+
+    ``quoted``: the valid IBANs in the email; ``on_file``: the vendor's account numbers (both
+    compacted), None when the vendor is not known."""
+    if on_file is None or vendor is None:
+        given = f" It gives {', '.join(masked_account(a) for a in quoted)}." if quoted else ""
+        return Finding("bank_vendor_unknown", "The sender is not a known vendor in Odoo, so its new bank details "
+                       f"cannot be compared with an account on file.{given}", {"quoted": float(len(quoted))})
+    new = [a for a in quoted if a not in set(on_file)]
+    counts = {"quoted": float(len(quoted)), "on_file": float(len(on_file)), "new": float(len(new))}
+    held = ", ".join(masked_account(a) for a in on_file) or "none"
+    if new:
+        return Finding("bank_account_not_on_file", f"The email gives {', '.join(masked_account(a) for a in new)}, "
+                       f"an account Odoo does not have for {vendor} (on file: {held}). Verify by phone on a "
+                       "number from Odoo, not from the email, before paying.", counts)
+    if quoted:
+        return Finding("bank_account_on_file", f"The account in the email ({', '.join(masked_account(a) for a in quoted)}) "
+                       f"is one Odoo already has for {vendor}.", counts)
+    return Finding("bank_account_not_quoted", f"The email announces new bank details for {vendor} without an "
+                   f"account number (on file: {held}); ask for the bank's letter and verify by phone.", counts)

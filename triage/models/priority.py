@@ -153,6 +153,15 @@ def _weigh_impact(category: str, level: int, fields: Fields, sent: dt.date | Non
         wait = (arrival - sent).days
         if impact.stock_cover_days < wait:
             return [(1, f"stock lasts {impact.stock_cover_days:g} days, the goods arrive in {wait}")]
+    if goods and arrival is None and impact.need_date and sent is not None and sent >= impact.need_date:
+        overdue = (sent - impact.need_date).days  # not here yet: at least this late, arrival unknown
+        if impact.stock_cover_days is not None and impact.stock_cover_days <= 0:
+            return [(1, f"no stock left and the goods are {overdue} days late")]
+        if overdue >= rules.late_p1_days and level > 1:
+            return [(1, f"{overdue} days after the need date and still not here")]
+        if overdue >= rules.late_p2_days and level > 2:
+            level = 2
+            moves.append((level, f"{overdue} days after the need date and still not here"))
     if category == "delivery_delay" and impact.earlier_slips >= 1 and level > 1:
         return [(1, f"postponed before ({impact.earlier_slips}x)")]
     if goods and arrival and impact.need_date:

@@ -19,6 +19,7 @@ class GateContext:
 
     open_activity_keys: frozenset[str] = field(default_factory=frozenset)
     supplier_domain: str | None = None
+    link_problems: tuple[str, ...] = ()  # references Odoo did not know or that named several records
 
 
 def activity_key(proposal: Proposal) -> str | None:
@@ -58,10 +59,12 @@ def _rules(proposal: Proposal, policy: Policy, context: GateContext) -> list[Rul
         f"confidence {proposal.confidence:.2f} {'>=' if confident else '<'} {threshold:.2f}",
         {"confidence": proposal.confidence, "threshold": threshold, "category": proposal.category}))
     unlinked = proposal.record is None and policy.hold_unlinked
+    why = f" ({'; '.join(context.link_problems)})" if context.link_problems else ""
     results.append(RuleResult(
         "hold_unlinked", Outcome.HOLD if unlinked else None,
-        "no Odoo record is linked: a person must link it" if unlinked else "linked",
-        {"record": None if proposal.record is None else f"{proposal.record.model}:{proposal.record.name}"}))
+        f"no Odoo record is linked{why}: a person must link it" if unlinked else "linked",
+        {"record": None if proposal.record is None else f"{proposal.record.model}:{proposal.record.name}",
+         "link_problems": list(context.link_problems)}))
     return results
 
 

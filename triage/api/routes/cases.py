@@ -17,6 +17,7 @@ from triage.api.schemas import (
     Page,
     ProposalRead,
     SignalRead,
+    WriteRead,
 )
 from triage.domain import Category, Outcome
 
@@ -71,6 +72,8 @@ def get_case(case_id: Annotated[int, Path(ge=1, le=MAX_ID)], session: SessionDep
         item = AssessmentRead.model_validate(a, from_attributes=True)
         item.proposal = proposal_read(p) if p else None
         item.decision = decision_read(d) if d else None
+        if d is not None and d.id in view.writes:
+            item.decision.write = WriteRead.model_validate(view.writes[d.id], from_attributes=True)
         assessments.append(item)
     summary = _summary(view.case, view.steps[-1] if view.steps else None)
     return CaseRead(**summary.model_dump(), signals=[SignalRead.model_validate(s, from_attributes=True)
