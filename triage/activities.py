@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from triage.domain import ActivitySpec, ApprovedDecision, Proposal
+from triage.errors import WriteError
 from triage.policies.gate import activity_key
 
 log = logging.getLogger(__name__)
@@ -64,6 +65,15 @@ class ActivityWriter(Protocol):
         """Create (or update) the activity; returns its Odoo id when there is one."""
 
 
+class BatchActivityWriter(ActivityWriter, Protocol):
+    """A writer that can also create many activities at once (the outbox uses ``write_many`` when a
+    writer has it, found with ``getattr``, so a plain ``ActivityWriter`` still works)."""
+
+    def write_many(self, specs: list[ActivitySpec]) -> list[int | None | WriteError]:
+        """One result per spec, in order: its Odoo id (None when there is none), or the WriteError
+        that spec failed with; one failing spec does not fail the others."""
+
+
 @dataclass
 class DryRunWriter:
     """No Odoo configured: log and remember the recent activities it would write (the store
@@ -77,3 +87,13 @@ class DryRunWriter:
                  spec.res_model, spec.res_name, spec.summary, spec.deadline.isoformat())
         self.written.append(spec)
         return None
+
+    def write_many(self, specs: list[ActivitySpec]) -> list[int | None | WriteError]:
+        """Nothing to batch without Odoo: each spec through ``write`` (a subclass's failures stay per spec)."""
+        results: list[int | None | WriteError] = []
+        for spec in specs:
+            try:
+                results.append(self.write(spec))
+            except WriteError as exc:
+                results.append(exc)
+        return results

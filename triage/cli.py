@@ -288,8 +288,12 @@ def status(as_json: Annotated[bool, typer.Option("--json", help="print JSON")] =
     table.add_column("section")
     table.add_column("counts")
     for section, value in data.items():
-        if isinstance(value, dict) and all(isinstance(v, dict) for v in value.values()) and value:
+        if isinstance(value, dict) and all(isinstance(v, dict | list) for v in value.values()) and value:
             for sub, counts in value.items():
+                if isinstance(counts, list):  # e.g. outbox.errors: one row each
+                    for item in counts:
+                        table.add_row(f"{section}.{sub}", ", ".join(f"{k}={v}" for k, v in item.items()))
+                    continue
                 table.add_row(f"{section}.{sub}", ", ".join(f"{k}={v}" for k, v in counts.items()) or "-")
         else:
             table.add_row(section, ", ".join(f"{k}={v}" for k, v in value.items()) or "-")
@@ -301,7 +305,8 @@ def sync_odoo(
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
     unconfirmed_days: Annotated[int, typer.Option(help="a sent PO unconfirmed this many days is an exception")] = 3,
 ) -> None:
-    """One full round with Odoo: exception queries, the flow on them, outbox flush, the review read back."""
+    """One full round with Odoo: exception queries, the flow on them, outbox flush, the review read back,
+    activities closed whose exception Odoo shows resolved."""
     from triage.errors import OdooError
     from triage.odoo_sync import sync
     from triage.services import build_services, build_writer, open_store
@@ -331,7 +336,8 @@ def sync_odoo(
               f"{', '.join(f'{k}={v}' for k, v in sorted(report.decisions.items())) or '-'}; "
               f"{report.written} activity write(s), {report.retrying} retrying, {report.failed} failed; "
               f"reviews read back: done={report.feedback.get('done', 0)}, "
-              f"cancelled={report.feedback.get('cancelled', 0)}")
+              f"cancelled={report.feedback.get('cancelled', 0)}; "
+              f"closed as resolved in Odoo: {report.resolved}")
     _print_write_errors(engine)
 
 

@@ -27,7 +27,7 @@ import time
 import urllib.error
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar, overload
 from urllib.parse import urlsplit
 
 from triage.errors import ConfigError, OdooAuthError, OdooError, OdooRejected, OdooUnavailable
@@ -71,7 +71,11 @@ class OdooGateway(Protocol):
 
     def read(self, model: str, ids: list[int], fields: list[str]) -> list[dict[str, Any]]: ...
 
+    @overload
     def create(self, model: str, values: dict[str, Any]) -> int: ...
+
+    @overload
+    def create(self, model: str, values: list[dict[str, Any]]) -> list[int]: ...
 
     def write(self, model: str, ids: list[int], values: dict[str, Any]) -> bool: ...
 
@@ -222,7 +226,11 @@ class RpcGateway:
         return self._execute(model, "read", [list(ids)], {"fields": fields}) if ids else []
 
     def create(self, model, values):
+        """A dict creates one record (its id); a list of dicts creates them all in one call, one
+        transaction on the server (their ids, in order)."""
         created = self._execute(model, "create", [values], retry=False)
+        if isinstance(values, list):
+            return [int(i) for i in created]
         return created[0] if isinstance(created, list) else int(created)
 
     def write(self, model, ids, values):

@@ -1,6 +1,7 @@
 """One round with Odoo, as ``triage sync odoo`` and the scheduled ``sync_odoo`` job run it:
 the exception queries, the flow on what they found (each exception a Signal keyed
-``odoo:model:id:write_date:type``, stored once), an outbox flush, the review read back.
+``odoo:model:id:write_date:type``, stored once), an outbox flush, the review read back, and
+the activities of exceptions Odoo now shows resolved closed (``feedback.resolve_closed``).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from sqlalchemy import Engine
 
 from triage import outbox, pipeline
 from triage.config import Settings
-from triage.feedback import collect_feedback
+from triage.feedback import collect_feedback, resolve_closed
 from triage.ingest.odoo_records import exceptions, to_intake
 from triage.odoo import OdooGateway
 from triage.services import Services
@@ -30,11 +31,12 @@ class SyncReport:
     retrying: int = 0
     failed: int = 0
     feedback: dict[str, int] = field(default_factory=dict)
+    resolved: int = 0  # open activities closed because Odoo shows their exception resolved
 
     def as_dict(self) -> dict:
         return {"found": self.found, "new_signals": self.new_signals, "decisions": self.decisions,
                 "outbox": {"written": self.written, "retrying": self.retrying, "failed": self.failed},
-                "feedback": self.feedback}
+                "feedback": self.feedback, "resolved": self.resolved}
 
 
 def sync(engine: Engine, services: Services, writer, gateway: OdooGateway, settings: Settings, *,
@@ -58,5 +60,7 @@ def sync(engine: Engine, services: Services, writer, gateway: OdooGateway, setti
     report.written, report.retrying, report.failed = flushed.sent, flushed.retrying, flushed.failed
     with session_scope(engine) as session:
         report.feedback = collect_feedback(session=session, gateway=gateway, now=now)
+    with session_scope(engine) as session:  # after the review: a buyer's verdict is never overwritten
+        report.resolved = resolve_closed(session=session, gateway=gateway, found=found, now=now)
         repo.record_source_check(session=session, source="odoo", name=settings.odoo.url or "odoo", error=None)
     return report

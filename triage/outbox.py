@@ -1,9 +1,13 @@
 """The outbox between the gate and Odoo: approved activities wait here and are written with retries.
 
 ``enqueue`` takes only an ApprovedDecision's rendered spec (one row per decision: idempotent).
-``flush`` claims due rows with a lease, writes each through an ActivityWriter, records the
-activity (a new one, or an update of the open one for the same record and exception type),
-and retries retryable failures with exponential backoff.
+``flush`` claims due rows with a lease and writes them through an ActivityWriter: creates go in
+batches of ``BATCH`` through the writer's ``write_many`` when it has one (one Odoo round trip per
+batch instead of one per row), updates one by one through ``write``, after the creates (an update
+queued behind the create of its activity must find it). Each row is then settled on its own: the
+activity is recorded (a new one, or an update of the open one for the same record and exception
+type; an update that Odoo put on a new activity because the buyer had closed the open one gets a
+row of its own), and a retryable failure is retried later with exponential backoff.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import dataclasses
 import datetime as dt
 import os
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import or_, select
@@ -24,6 +29,7 @@ from triage.store.tables import ActivityRow, AuditEventRow, OutboxRow
 
 MAX_ATTEMPTS = 8
 LEASE = dt.timedelta(minutes=5)
+BATCH = 50  # creates per write_many call
 
 
 def _now() -> dt.datetime:
@@ -63,7 +69,7 @@ def _record_activity(session: Session, spec: ActivitySpec, case_id: int, writer:
     open_row = session.scalar(
         select(ActivityRow).where(ActivityRow.key == spec.key, ActivityRow.state == "open")
     )
-    if open_row is not None:
+    if open_row is not None and not _moved(open_row, odoo_id):
         open_row.updates += 1
         open_row.deadline = spec.deadline.isoformat()
         open_row.note_html = open_row.note_html + "<hr/>" + spec.note_html
@@ -78,9 +84,66 @@ def _record_activity(session: Session, spec: ActivitySpec, case_id: int, writer:
     return row
 
 
+def _moved(open_row: ActivityRow, odoo_id: int | None) -> bool:
+    """Whether the writer put the spec on another Odoo activity than the store's open one: the
+    buyer closed that one in Odoo before the store heard of it, so the writer created a new one.
+    The new one needs its own row to be followed for feedback; the old row stays open until the
+    feedback collection records its review."""
+    return odoo_id is not None and open_row.odoo_id is not None and odoo_id != open_row.odoo_id
+
+
+def _attempt(write: Callable[[ActivitySpec], int | None], spec: ActivitySpec) -> int | None | WriteError:
+    """``write(spec)``'s id, or the WriteError it raised (so every row is settled the same way)."""
+    try:
+        return write(spec)
+    except WriteError as exc:
+        return exc
+
+
+def _write_creates(writer: ActivityWriter, specs: list[ActivitySpec]) -> list[int | None | WriteError]:
+    """One result per create spec: through ``write_many`` when the writer has it, else one by one."""
+    write_many = getattr(writer, "write_many", None)
+    if write_many is None:
+        return [_attempt(writer.write, spec) for spec in specs]
+    try:
+        results = list(write_many(specs))
+    except WriteError as exc:  # a writer that failed the whole batch: every spec failed with it
+        return [exc for _ in specs]
+    if len(results) != len(specs):
+        raise RuntimeError(f"{writer.name}.write_many answered {len(results)} results for {len(specs)} specs")
+    return results
+
+
+def _settle(session: Session, row: OutboxRow, spec: ActivitySpec, outcome: int | None | WriteError, *,
+            writer: ActivityWriter, case_of_decision, now: dt.datetime, result: FlushResult) -> None:
+    """Book one row's write: sent (and its activity recorded and audited), retried later, or failed."""
+    row.lease_owner = row.lease_until = None
+    if isinstance(outcome, WriteError):
+        row.last_error = str(outcome)
+        if outcome.retryable and row.attempts < MAX_ATTEMPTS:
+            row.next_attempt_at = now + dt.timedelta(seconds=min(3600, 30 * 2 ** (row.attempts - 1)))
+            result.retrying += 1
+        else:
+            row.state = "failed"
+            result.failed += 1
+        return
+    activity = _record_activity(session, spec, case_of_decision(row.decision_id), writer.name, outcome)
+    row.state, row.sent_at = "sent", now
+    session.flush()
+    session.add(AuditEventRow(kind="activity_written", subject_type="activity", subject_id=activity.id,
+                              data={"writer": writer.name, "key": spec.key, "update": spec.update,
+                                    "triage_ref": spec.triage_ref, "outbox_id": row.id}))
+    result.sent += 1
+
+
 def flush(session: Session, writer: ActivityWriter, *, case_of_decision, kill_switch: bool = False,
           limit: int = 100) -> FlushResult:
-    """Write due outbox rows. ``case_of_decision(decision_id) -> case_id``. The caller commits."""
+    """Write due outbox rows. ``case_of_decision(decision_id) -> case_id``. The caller commits.
+
+    Creates are written first, ``BATCH`` at a time; updates follow one by one in row order, so an
+    update queued behind the create of its activity (the gate counts a waiting create as open)
+    finds that activity in Odoo and in the store.
+    """
     result = FlushResult()
     if kill_switch:
         result.skipped_kill_switch = True
@@ -95,28 +158,18 @@ def flush(session: Session, writer: ActivityWriter, *, case_of_decision, kill_sw
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
+    claimed = []
     for row in session.scalars(query).all():
         row.lease_owner, row.lease_until = owner, now + LEASE
-        spec = _spec_from(row.payload)
         row.attempts += 1
-        try:
-            odoo_id = writer.write(spec)
-        except WriteError as exc:
-            row.last_error = str(exc)
-            if exc.retryable and row.attempts < MAX_ATTEMPTS:
-                row.next_attempt_at = now + dt.timedelta(seconds=min(3600, 30 * 2 ** (row.attempts - 1)))
-                result.retrying += 1
-            else:
-                row.state = "failed"
-                result.failed += 1
-            row.lease_owner = row.lease_until = None
-            continue
-        activity = _record_activity(session, spec, case_of_decision(row.decision_id), writer.name, odoo_id)
-        row.state, row.sent_at = "sent", now
-        row.lease_owner = row.lease_until = None
-        session.flush()
-        session.add(AuditEventRow(kind="activity_written", subject_type="activity", subject_id=activity.id,
-                                  data={"writer": writer.name, "key": spec.key, "update": spec.update,
-                                        "triage_ref": spec.triage_ref, "outbox_id": row.id}))
-        result.sent += 1
+        claimed.append((row, _spec_from(row.payload)))
+    settle = dict(writer=writer, case_of_decision=case_of_decision, now=now, result=result)
+    creates = [(row, spec) for row, spec in claimed if not spec.update]
+    for start in range(0, len(creates), BATCH):
+        chunk = creates[start:start + BATCH]
+        for (row, spec), outcome in zip(chunk, _write_creates(writer, [spec for _, spec in chunk])):
+            _settle(session, row, spec, outcome, **settle)
+    for row, spec in claimed:
+        if spec.update:
+            _settle(session, row, spec, _attempt(writer.write, spec), **settle)
     return result

@@ -1,5 +1,6 @@
 """`triage sync odoo` against the Odoo stand-in: Odoo's own exceptions become activities on the
-PO and the bill, once; a wrong password exits non-zero and shows in `triage status`."""
+PO and the bill, once; when Odoo shows them resolved they are closed and recorded as resolved;
+a wrong password exits non-zero and shows in `triage status`."""
 
 from __future__ import annotations
 
@@ -58,6 +59,23 @@ def test_sync_writes_odoo_exceptions_once(registry_copy, tmp_path):
         again = json.loads(run_triage(tmp_path, registry_copy, "sync", "odoo", "--json", **odoo_settings).stdout)
         assert again["new_signals"] == 0 and again["outbox"]["written"] == 0
         assert len(odoo.records("mail.activity")) == 3
+
+        # the goods arrive and the bill is corrected: Odoo shows both resolved; the duplicate stays
+        late_line = next(i for i, r in odoo.records("purchase.order.line").items() if r.get("qty_received") == 0)
+        odoo.write("purchase.order.line", [late_line], {"qty_received": 50})
+        bill_line = next(i for i, r in odoo.records("account.move.line").items() if r.get("price_unit") == 11.24)
+        odoo.write("account.move.line", [bill_line], {"price_unit": 10.0})
+        third = run_triage(tmp_path, registry_copy, "sync", "odoo", **odoo_settings)
+        assert third.returncode == 0, third.stderr[-3000:]
+        assert "closed as resolved in Odoo: 2" in " ".join(third.stdout.split())
+        left = odoo.read("mail.activity", list(odoo.records("mail.activity")), ["summary"])
+        assert [a["summary"][:30] for a in left] == ["Check duplicate bill on BILL/2"]
+        notes = [m["body"] for m in odoo.records("mail.message").values() if "Resolved in Odoo" in (m.get("body") or "")]
+        assert len(notes) == 2 and any("P00501 is received" in n or "every line of P00501" in n for n in notes)
+        status = json.loads(run_triage(tmp_path, registry_copy, "status", "--json", **odoo_settings).stdout)
+        assert status["feedback"]["by_outcome"] == {"done": 0, "cancelled": 0, "resolved": 2}
+        fourth = json.loads(run_triage(tmp_path, registry_copy, "sync", "odoo", "--json", **odoo_settings).stdout)
+        assert fourth["resolved"] == 0 and fourth["feedback"]["resolved"] == 0  # closed once, never read as a review
 
         wrong = run_triage(tmp_path, registry_copy, "sync", "odoo", **{**odoo_settings, "odoo_password": "nope"})
         assert wrong.returncode != 0 and "OdooAuthError" not in wrong.stdout and "credentials" in wrong.stderr

@@ -13,7 +13,7 @@ from triage.activities import key_ref
 from triage.domain import ActivitySpec
 from triage.errors import OdooAuthError, OdooRejected, OdooUnavailable, WriteError
 from triage.odoo import RpcGateway, pages
-from triage.odoo_activities import OdooWriter, Written, collect_reviews
+from triage.odoo_activities import OdooWriter, Written, close_resolved, collect_reviews
 
 pytestmark = pytest.mark.integration
 
@@ -144,6 +144,20 @@ def test_reviews_done_and_cancelled(odoo):
     assert reviews[cancelled].outcome == "cancelled" and reviews[cancelled].text == ""
 
 
+def test_our_own_close_reads_back_as_resolved_and_a_record_known_by_name(odoo):
+    """triage closed an activity (Odoo showed the exception resolved) but lost the answer: the
+    read-back recognises its note, never a reviewer's "done"; and an activity written by the
+    record's name (its id unknown to the store) is still matched by its reference."""
+    _po(odoo)
+    gateway = _gateway(odoo)
+    ours = OdooWriter(gateway).write(_spec(ref="t00000000000000r1"))
+    close_resolved(gateway, ours, "every line of P00412 is received or no longer late")
+    [review] = collect_reviews(gateway, [Written(ours, "purchase.order", 0, "t00000000000000r1")])
+    assert review.outcome == "resolved"
+    assert review.text == ("Resolved in Odoo: every line of P00412 is received or no longer late. "
+                           "Closed by triage, not by a reviewer.")
+
+
 def test_reviews_are_stored_once_as_feedback(odoo, settings):
     from sqlalchemy import select
 
@@ -172,9 +186,10 @@ def test_reviews_are_stored_once_as_feedback(odoo, settings):
     gateway.call("mail.activity", "unlink", [[ids[refs["cancelled"]]]])
 
     with session_scope(engine) as session:
-        assert collect_feedback(session=session, gateway=gateway) == {"done": 1, "cancelled": 1, "open": 1}
+        assert collect_feedback(session=session, gateway=gateway) == {"done": 1, "cancelled": 1, "resolved": 0,
+                                                                      "open": 1}
     with session_scope(engine) as session:
-        assert collect_feedback(session=session, gateway=gateway) == {"done": 0, "cancelled": 0, "open": 1}
+        assert collect_feedback(session=session, gateway=gateway) == {"done": 0, "cancelled": 0, "resolved": 0, "open": 1}
         stored = {(f.outcome, f.text) for f in session.scalars(select(FeedbackRow))}
         assert stored == {("done", "Fine, thanks."), ("cancelled", "")}
     engine.dispose()
