@@ -140,3 +140,30 @@ def register_broken(settings, work: Path) -> str:
         path.write_bytes(b"not a model")
     client = mlflow.MlflowClient()
     return str(client.create_model_version(settings.model.name, source=str(broken)).version)
+
+
+@pytest.fixture
+def odoo_flow(trained, tmp_path):
+    """``start(odoo)``: an engine on a fresh SQLite store and Services built with the trained
+    model and Odoo pointing at the given stand-in (login admin/admin), as a deployment has them."""
+    from pydantic import SecretStr
+
+    from triage.services import build_services
+    from triage.store import connect, migrate
+
+    engines = []
+
+    def start(odoo):
+        settings, _ = trained
+        odoo_settings = settings.odoo.model_copy(update={"url": odoo.url, "db": "triage", "user": "admin",
+                                                         "password": SecretStr("admin"), "timeout": 5})
+        settings = settings.model_copy(update={"database_url": f"sqlite:///{tmp_path}/odoo-flow.db",
+                                               "odoo": odoo_settings})
+        engine = connect(settings.store_url)
+        migrate(engine)
+        engines.append(engine)
+        return engine, build_services(settings)
+
+    yield start
+    for engine in engines:
+        engine.dispose()

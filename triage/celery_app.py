@@ -46,7 +46,8 @@ def configure(settings: Settings) -> Celery:
         beat_schedule={
             "flush-outbox": {"task": "triage.flush_outbox", "schedule": float(settings.outbox_interval)},
             "reclaim": {"task": "triage.reclaim", "schedule": float(reclaim_every)},
-            **({"sync-odoo": {"task": "triage.sync_odoo", "schedule": float(settings.odoo.sync_seconds)}}
+            **({"sync-odoo": {"task": "triage.sync_odoo", "schedule": float(settings.odoo.sync_seconds)},
+                "recheck-odoo": {"task": "triage.recheck_odoo", "schedule": float(settings.odoo.hint_seconds)}}
                if settings.odoo.configured else {}),
         },
     )
@@ -118,6 +119,15 @@ def sync_odoo() -> dict | None:
 
     _, _, ctx = _runtime()
     return run_job(next(j for j in JOBS if j.name == "sync_odoo"), ctx)
+
+
+@celery.task(name="triage.recheck_odoo")
+def recheck_odoo() -> dict | None:
+    """Re-read the records Odoo's webhooks named (a targeted round) on one worker."""
+    from triage.jobs import JOBS, run_job
+
+    _, _, ctx = _runtime()
+    return run_job(next(j for j in JOBS if j.name == "recheck_odoo"), ctx)
 
 
 @celery.task(name="triage.reclaim")

@@ -94,6 +94,8 @@ class OdooSettings(_Group):
     webhook_secret: SecretStr | None = None
     timeout: float = Field(default=30.0, gt=0, description="seconds before an Odoo call times out")
     sync_seconds: float = Field(default=300, ge=10, description="seconds between rounds with Odoo (triage sync odoo)")
+    hint_seconds: float = Field(default=10, ge=1, description="seconds between re-reads of the records Odoo's "
+                                "webhooks named")
 
     @property
     def configured(self) -> bool:

@@ -30,13 +30,20 @@ BATCH = 200
 log = logging.getLogger(__name__)
 
 
-def collect_feedback(*, session: Session, gateway: OdooGateway, now: dt.datetime | None = None) -> dict[str, int]:
-    """Store the reviews of open Odoo activities; returns counts by outcome. The caller commits."""
+def _in_scope(row: ActivityRow, scope: dict[str, list[int]] | None) -> bool:
+    """Whether an activity is on one of the records a restricted round is about (None: all)."""
+    return scope is None or (row.res_id is not None and row.res_id in (scope.get(row.res_model) or ()))
+
+
+def collect_feedback(*, session: Session, gateway: OdooGateway, now: dt.datetime | None = None,
+                     scope: dict[str, list[int]] | None = None) -> dict[str, int]:
+    """Store the reviews of open Odoo activities (those on ``scope``'s records only, when given:
+    model -> ids); returns counts by outcome. The caller commits."""
     now = now or repo.now()
     counts = {"done": 0, "cancelled": 0, "resolved": 0, "open": 0}
-    rows = session.scalars(select(ActivityRow).where(ActivityRow.state == "open", ActivityRow.sink == "odoo",
-                                                     ActivityRow.odoo_id.is_not(None))
-                           .order_by(ActivityRow.id)).all()
+    rows = [row for row in session.scalars(select(ActivityRow).where(
+        ActivityRow.state == "open", ActivityRow.sink == "odoo", ActivityRow.odoo_id.is_not(None))
+        .order_by(ActivityRow.id)).all() if _in_scope(row, scope)]
     for start in range(0, len(rows), BATCH):
         batch = {row.odoo_id: row for row in rows[start:start + BATCH]}
         written = [Written(row.odoo_id, row.res_model, row.res_id or 0, row.triage_ref) for row in batch.values()]
@@ -66,11 +73,11 @@ _WAITING = ("sent", "to approve")
 
 
 def resolve_closed(*, session: Session, gateway: OdooGateway, found: list[OdooException],
-                   now: dt.datetime | None = None) -> int:
+                   now: dt.datetime | None = None, scope: dict[str, list[int]] | None = None) -> int:
     """Close the open activities of Odoo exceptions this round did not find again (the caller
-    ran every query to the end); returns how many were closed. An unconfirmed PO counts as
-    resolved only when Odoo shows it left the waiting states (a longer ``--unconfirmed-days``
-    alone does not resolve it). The caller commits."""
+    ran every query to the end, over ``scope``'s records when given); returns how many were
+    closed. An unconfirmed PO counts as resolved only when Odoo shows it left the waiting states
+    (a longer ``--unconfirmed-days`` alone does not resolve it). The caller commits."""
     now = now or repo.now()
     still = {f"{e.model}:{e.name}:{e.exception_type}" for e in found}
     rows = session.execute(
@@ -78,7 +85,7 @@ def resolve_closed(*, session: Session, gateway: OdooGateway, found: list[OdooEx
         .where(ActivityRow.state == "open", ActivityRow.sink == "odoo", ActivityRow.odoo_id.is_not(None),
                CaseRow.exception_type.in_(list(EXCEPTION_CATEGORY)))
         .order_by(ActivityRow.id)).all()
-    gone = [(row, kind) for row, kind in rows if row.key not in still]
+    gone = [(row, kind) for row, kind in rows if row.key not in still and _in_scope(row, scope)]
     waiting = _still_waiting(gateway, [row.res_id for row, kind in gone if kind == "unconfirmed_po"])
     closed = 0
     for row, kind in gone:

@@ -3,7 +3,8 @@
 A job takes a session and the runtime pieces it needs. ``run_job`` owns the job's session
 (commit on success, rollback on error), its error logging and its metrics, so the in-process
 scheduler and the Celery tasks run jobs the same way. Later capabilities add their jobs
-(mailbox polling, the Odoo exception queries) to ``JOBS``.
+(mailbox polling, the Odoo exception queries, the re-read of records Odoo's webhooks named)
+to ``JOBS``.
 """
 
 from __future__ import annotations
@@ -14,20 +15,23 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from triage import outbox
 from triage.activities import ActivityWriter
 from triage.config import Settings
+from triage.domain import Source
 from triage.errors import ModelError
 from triage.metrics import Metrics
 from triage.policies.policy import load_policy
 from triage.services import ModelChange, Services, refresh_models
 from triage.store import repository as repo
 from triage.store import session_scope
+from triage.store.tables import SignalRow
 
 log = logging.getLogger(__name__)
+HINTS_PER_RUN = 500
 
 
 @dataclass
@@ -65,6 +69,43 @@ def sync_odoo(session: Session, ctx: JobContext) -> dict:
         return {"error": str(exc)}
 
 
+def recheck_odoo(session: Session, ctx: JobContext) -> dict:
+    """Re-read the records Odoo's webhooks named since the last run (a targeted round, so a change
+    reaches the buyer within seconds). A watermark (the last hint signal handled) lives in the
+    ``odoo-hints`` checkpoint; when Odoo fails, it stays put and the same hints are tried again."""
+    gateway = getattr(ctx.writer, "gateway", None)
+    if gateway is None or ctx.services is None:
+        return {"skipped": "no Odoo configured" if gateway is None else "this process serves no model"}
+    from triage.errors import OdooError
+    from triage.odoo_sync import recheck
+
+    name = ctx.settings.odoo.url or "odoo"
+    with session_scope(ctx.engine) as own:  # committed before the round: SQLite allows one writer at a time
+        watermark = repo.checkpoint(session=own, source="odoo-hints", name=name).last_uid or 0
+        hints = own.execute(
+            select(SignalRow.id, SignalRow.meta).where(SignalRow.source == Source.WEBHOOK.value,
+                                                       SignalRow.doc_type.like("odoo:%"), SignalRow.id > watermark)
+            .order_by(SignalRow.id).limit(HINTS_PER_RUN)).all()
+    if not hints:
+        return {"hints": 0}
+    records: dict[str, list[int]] = {}
+    for _, meta in hints:
+        model, record_id = (meta or {}).get("odoo_model"), (meta or {}).get("odoo_id")
+        if model and isinstance(record_id, int) and record_id not in records.setdefault(model, []):
+            records[model].append(record_id)
+    try:
+        report = recheck(ctx.engine, ctx.services(), ctx.writer, gateway, ctx.settings, records)
+    except OdooError as exc:
+        log.warning("re-reading %d record(s) Odoo's webhooks named failed (tried again next run): %s",
+                    sum(map(len, records.values())), exc)
+        return {"hints": len(hints), "error": str(exc)}
+    with session_scope(ctx.engine) as own:
+        checkpoint = repo.checkpoint(session=own, source="odoo-hints", name=name)
+        checkpoint.last_uid = max(checkpoint.last_uid or 0, *(signal_id for signal_id, _ in hints))
+        checkpoint.last_success = repo.now()
+    return {"hints": len(hints), "records": records, **report.as_dict()}
+
+
 def record_model_change(session: Session, settings: Settings, change: ModelChange) -> None:
     """The audit log answers which model served when: every swap and every failed load."""
     if change.changed:
@@ -100,6 +141,7 @@ JOBS: list[Job] = [
     Job("flush_outbox", flush_outbox, lambda s: s.outbox_interval),
     Job("check_model", check_model, lambda s: s.model.check_seconds),
     Job("sync_odoo", sync_odoo, lambda s: s.odoo.sync_seconds),
+    Job("recheck_odoo", recheck_odoo, lambda s: s.odoo.hint_seconds),
 ]
 
 

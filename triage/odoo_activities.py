@@ -116,7 +116,7 @@ class OdooWriter:
                 results[i] = target
             else:
                 targets[i] = target
-        results.update(self._created_before({i: specs[i] for i in targets}))
+        results.update(self._created_before({i: specs[i] for i in targets}, [t[0] for t in targets.values()]))
         values: dict[int, dict] = {}
         ids: dict[tuple[str, str], int] = {}  # the activity types' and models' ids, asked once per batch
         for i, (res_id, buyer) in targets.items():
@@ -129,16 +129,17 @@ class OdooWriter:
         if values:
             self._create_all(specs, values, results)
 
-    def _created_before(self, specs: dict[int, ActivitySpec]) -> dict[int, int]:
+    def _created_before(self, specs: dict[int, ActivitySpec], res_ids: list[int]) -> dict[int, int]:
         """Which specs an earlier attempt already created (its answer lost): index -> activity id.
 
-        One search for all their ``triage-ref:`` markers, archived activities included (a "keep
-        done" activity the buyer already marked done was still written).
+        One search for all their ``triage-ref:`` markers among the activities of their records
+        (``res_ids``: the indexed column narrows the text search), archived activities included
+        (a "keep done" activity the buyer already marked done was still written).
         """
         if not specs:
             return {}
         terms = [["note", "ilike", f"triage-ref:{spec.triage_ref}"] for spec in specs.values()]
-        domain = ["|"] * (len(terms) - 1) + terms
+        domain = [["res_id", "in", sorted(set(res_ids))], *(["|"] * (len(terms) - 1)), *terms]
         rows = self.gateway.search_read("mail.activity", domain, ["id", "note"], context=ARCHIVED)
         found: dict[str, int] = {}
         for row in sorted(rows, key=lambda row: row["id"]):
@@ -170,7 +171,7 @@ class OdooWriter:
                            results: dict[int, int | WriteError]) -> None:
         """After a rejected batch create. Odoo rolled the whole call back; a server that kept the
         activities created before the bad one is caught by searching their references first."""
-        results.update(self._created_before({i: specs[i] for i in values}))
+        results.update(self._created_before({i: specs[i] for i in values}, [v["res_id"] for v in values.values()]))
         for i, vals in values.items():
             if i not in results:
                 results[i] = self._outcome(self.gateway.create, "mail.activity", vals)

@@ -2,6 +2,8 @@
 the exception queries, the flow on what they found (each exception a Signal keyed
 ``odoo:model:id:write_date:type``, stored once), an outbox flush, the review read back, and
 the activities of exceptions Odoo now shows resolved closed (``feedback.resolve_closed``).
+``recheck`` runs the same round for the records Odoo's webhooks named (the ``recheck_odoo``
+job), so a change reaches the buyer within seconds instead of at the next full round.
 """
 
 from __future__ import annotations
@@ -42,9 +44,23 @@ class SyncReport:
 def sync(engine: Engine, services: Services, writer, gateway: OdooGateway, settings: Settings, *,
          now: dt.datetime | None = None, unconfirmed_days: int = 3) -> SyncReport:
     """One full round; raises ``OdooError`` when Odoo cannot be reached or refuses the login."""
-    now = now or repo.now()
+    return _round(engine, services, writer, gateway, settings, now=now or repo.now(),
+                  unconfirmed_days=unconfirmed_days, only=None)
+
+
+def recheck(engine: Engine, services: Services, writer, gateway: OdooGateway, settings: Settings,
+            records: dict[str, list[int]], *, now: dt.datetime | None = None, unconfirmed_days: int = 3) -> SyncReport:
+    """The same round restricted to some records (model -> ids: what Odoo's webhooks named):
+    their exceptions, the flow, an outbox flush, their reviews and what Odoo shows resolved."""
+    return _round(engine, services, writer, gateway, settings, now=now or repo.now(),
+                  unconfirmed_days=unconfirmed_days, only=records)
+
+
+def _round(engine: Engine, services: Services, writer, gateway: OdooGateway, settings: Settings, *,
+           now: dt.datetime, unconfirmed_days: int, only: dict[str, list[int]] | None) -> SyncReport:
     report = SyncReport()
-    found = exceptions(gateway, now, tolerances=settings.findings.tolerances(), unconfirmed_days=unconfirmed_days)
+    found = exceptions(gateway, now, tolerances=settings.findings.tolerances(), unconfirmed_days=unconfirmed_days,
+                       only=only)
     report.found = dict(Counter(e.exception_type for e in found))
     decisions: Counter[str] = Counter()
     for exception in found:
@@ -59,8 +75,8 @@ def sync(engine: Engine, services: Services, writer, gateway: OdooGateway, setti
                                case_of_decision=lambda d: repo.case_of_decision(session=session, decision_id=d))
     report.written, report.retrying, report.failed = flushed.sent, flushed.retrying, flushed.failed
     with session_scope(engine) as session:
-        report.feedback = collect_feedback(session=session, gateway=gateway, now=now)
+        report.feedback = collect_feedback(session=session, gateway=gateway, now=now, scope=only)
     with session_scope(engine) as session:  # after the review: a buyer's verdict is never overwritten
-        report.resolved = resolve_closed(session=session, gateway=gateway, found=found, now=now)
+        report.resolved = resolve_closed(session=session, gateway=gateway, found=found, now=now, scope=only)
         repo.record_source_check(session=session, source="odoo", name=settings.odoo.url or "odoo", error=None)
     return report

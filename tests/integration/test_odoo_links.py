@@ -8,15 +8,13 @@ import datetime as dt
 import email.message
 
 import pytest
-from pydantic import SecretStr
 
 from tests.odoo_standin import OdooStandin
 from triage import pipeline
 from triage.ingest.files import from_eml
 from triage.odoo import RpcGateway
 from triage.odoo_links import link
-from triage.services import build_services
-from triage.store import connect, migrate, session_scope
+from triage.store import session_scope
 from triage.store.tables import DecisionRow, ProposalRow, SignalRow
 
 pytestmark = pytest.mark.integration
@@ -147,16 +145,8 @@ DELAY_EMAIL = ("Hello,\n\nunfortunately the goods of our order confirmation {ref
 
 
 @pytest.fixture
-def flow(trained, odoo, tmp_path):
-    settings, _ = trained
-    odoo_settings = settings.odoo.model_copy(update={"url": odoo.url, "db": "triage", "user": "admin",
-                                                     "password": SecretStr("admin"), "timeout": 5})
-    settings = settings.model_copy(update={"database_url": f"sqlite:///{tmp_path}/links.db", "odoo": odoo_settings})
-    engine = connect(settings.store_url)
-    migrate(engine)
-    services = build_services(settings)
-    yield engine, services
-    engine.dispose()
+def flow(odoo_flow, odoo):
+    return odoo_flow(odoo)
 
 
 def _ingest(engine, services, raw: bytes, name: str):

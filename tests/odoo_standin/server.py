@@ -188,6 +188,11 @@ class OdooStandin:
         with self.app.lock:
             self._failures.extend(Failure(kind, delay, method) for _ in range(count))
 
+    def recover(self) -> None:
+        """Drop the failures still queued by :meth:`fail_next`: the server answers normally again."""
+        with self.app.lock:
+            self._failures.clear()
+
     def _take_failure(self, path: str, body: bytes) -> Failure | None:
         with self.app.lock:
             if path != "/jsonrpc" or not self._failures:

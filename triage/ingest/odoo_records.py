@@ -102,14 +102,15 @@ def _day(value: str | None) -> dt.date | None:
     return dt.date.fromisoformat(value[:10]) if value else None
 
 
-def late_receipts(gateway: OdooGateway, now: dt.datetime, tolerances: Tolerances = Tolerances()
-                  ) -> list[OdooException]:
+def late_receipts(gateway: OdooGateway, now: dt.datetime, tolerances: Tolerances = Tolerances(),
+                  order_ids: list[int] | None = None) -> list[OdooException]:
     """One exception per PO with late lines; its details carry the impact priority weighs and its
     findings a slip unusual for the supplier. Stock and history are read per round, not per order,
     so a round costs the same few requests however many orders are late."""
     fields = ["order_id", "product_id", "name", "product_qty", "qty_received", "date_planned", "partner_id"]
     late: dict[int, list[dict]] = {}
-    domain = [["state", "in", ["purchase", "done"]], ["date_planned", "<", now.strftime(ODOO_DATETIME)]]
+    domain = [["state", "in", ["purchase", "done"]], ["date_planned", "<", now.strftime(ODOO_DATETIME)],
+              *_only("order_id", order_ids)]
     for line in pages(gateway, "purchase.order.line", domain, fields):
         if float(line.get("qty_received") or 0) < float(line.get("product_qty") or 0):
             late.setdefault(_id(line["order_id"]), []).append(line)
@@ -158,9 +159,10 @@ def _late_line(line: dict, level: StockLevel | None) -> dict:
             "forecast": level.forecast if level and level.storable else None}
 
 
-def unconfirmed_orders(gateway: OdooGateway, now: dt.datetime, days: int = 3) -> list[OdooException]:
+def unconfirmed_orders(gateway: OdooGateway, now: dt.datetime, days: int = 3,
+                       ids: list[int] | None = None) -> list[OdooException]:
     cutoff = (now - dt.timedelta(days=days)).strftime(ODOO_DATETIME)
-    domain = [["state", "in", ["sent", "to approve"]], ["date_order", "<", cutoff]]
+    domain = [["state", "in", ["sent", "to approve"]], ["date_order", "<", cutoff], *_only("id", ids)]
     fields = ["name", "partner_id", "state", "date_order", "write_date", "amount_total"]
     out = []
     for order in pages(gateway, "purchase.order", domain, fields):
@@ -174,8 +176,9 @@ def unconfirmed_orders(gateway: OdooGateway, now: dt.datetime, days: int = 3) ->
     return out
 
 
-def overdue_transfers(gateway: OdooGateway, now: dt.datetime) -> list[OdooException]:
+def overdue_transfers(gateway: OdooGateway, now: dt.datetime, ids: list[int] | None = None) -> list[OdooException]:
     domain = [["picking_type_code", "=", "incoming"], ["scheduled_date", "<", now.strftime(ODOO_DATETIME)],
+              *_only("id", ids),
               ["state", "not in", ["done", "cancel", "draft"]]]
     fields = ["name", "partner_id", "origin", "scheduled_date", "state", "write_date"]
     out = []
@@ -201,8 +204,9 @@ def _bill(row: dict, lines: list[dict]) -> Bill:
                 id=row["id"])
 
 
-def bill_exceptions(gateway: OdooGateway, tolerances: Tolerances = Tolerances()) -> list[OdooException]:
-    domain = [["move_type", "=", "in_invoice"], ["state", "in", ["draft", "posted"]],
+def bill_exceptions(gateway: OdooGateway, tolerances: Tolerances = Tolerances(),
+                    ids: list[int] | None = None) -> list[OdooException]:
+    domain = [["move_type", "=", "in_invoice"], ["state", "in", ["draft", "posted"]], *_only("id", ids),
               ["payment_state", "in", UNPAID]]
     fields = ["name", "ref", "partner_id", "invoice_date", "date", "amount_total", "currency_id", "write_date", "state"]
     rows = list(pages(gateway, "account.move", domain, fields))
@@ -246,10 +250,27 @@ def bill_exceptions(gateway: OdooGateway, tolerances: Tolerances = Tolerances())
 
 
 def exceptions(gateway: OdooGateway, now: dt.datetime, *, tolerances: Tolerances = Tolerances(),
-               unconfirmed_days: int = 3) -> list[OdooException]:
-    """Every query's exceptions, in a stable order."""
-    return [*late_receipts(gateway, now, tolerances), *unconfirmed_orders(gateway, now, unconfirmed_days),
-            *overdue_transfers(gateway, now), *bill_exceptions(gateway, tolerances)]
+               unconfirmed_days: int = 3, only: dict[str, list[int]] | None = None) -> list[OdooException]:
+    """Every query's exceptions, in a stable order; ``only`` (model -> record ids, from webhook
+    hints) runs just the queries about those records."""
+    if only is None:
+        return [*late_receipts(gateway, now, tolerances), *unconfirmed_orders(gateway, now, unconfirmed_days),
+                *overdue_transfers(gateway, now), *bill_exceptions(gateway, tolerances)]
+    found: list[OdooException] = []
+    if only.get("purchase.order"):
+        orders = only["purchase.order"]
+        found += [*late_receipts(gateway, now, tolerances, orders), *unconfirmed_orders(gateway, now, unconfirmed_days,
+                                                                                        orders)]
+    if only.get("stock.picking"):
+        found += overdue_transfers(gateway, now, only["stock.picking"])
+    if only.get("account.move"):
+        found += bill_exceptions(gateway, tolerances, only["account.move"])
+    return found
+
+
+def _only(field_name: str, ids: list[int] | None) -> list:
+    """A domain term restricting a query to some records (none: no restriction)."""
+    return [[field_name, "in", sorted(set(ids))]] if ids is not None else []
 
 
 def receipt_history(gateway: OdooGateway, partner_id: int, *, limit: int = 50) -> list[Slip]:

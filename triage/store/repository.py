@@ -157,8 +157,8 @@ def now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def record_source_check(*, session: Session, source: str, name: str, error: str | None) -> None:
-    """The last success or error of a source (a mailbox, Odoo), for ``triage status``."""
+def checkpoint(*, session: Session, source: str, name: str):
+    """The checkpoint row of a source (created empty on first use)."""
     from triage.store.tables import SourceCheckpointRow
 
     row = session.scalar(select(SourceCheckpointRow).where(SourceCheckpointRow.source == source,
@@ -166,6 +166,13 @@ def record_source_check(*, session: Session, source: str, name: str, error: str 
     if row is None:
         row = SourceCheckpointRow(source=source, name=name)
         session.add(row)
+        session.flush()
+    return row
+
+
+def record_source_check(*, session: Session, source: str, name: str, error: str | None) -> None:
+    """The last success or error of a source (a mailbox, Odoo), for ``triage status``."""
+    row = checkpoint(session=session, source=source, name=name)
     if error is None:
         row.last_success, row.last_error = now(), None
     else:
