@@ -86,8 +86,9 @@ def link_lines(links: Links | None) -> list[str]:
     """What linking found, for the note a buyer reads."""
     if links is None:
         return []
-    found = [f"{l.name} ({l.via} {l.ref})" if l.ref and l.ref != l.name else f"{l.name} ({l.via})"
-             for l in ([links.vendor] if links.vendor else []) + links.orders + links.bills]
+    found = [f"{link.name} ({link.via} {link.ref})" if link.ref and link.ref != link.name
+             else f"{link.name} ({link.via})"
+             for link in ([links.vendor] if links.vendor else []) + links.orders + links.bills]
     return [
         f"Linked in Odoo: {'; '.join(found)}" if found else "",
         f"Not found in Odoo: {', '.join(links.unknown)}" if links.unknown else "",
