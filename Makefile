@@ -33,12 +33,21 @@ install-dev: $(VENV)/.installed-dev
 demo: install
 	$(BIN)/triage demo
 
-# System packages the tests use: Debian's docker-compose validates docker-compose.yml.
+# System packages the tests use: Debian's docker-compose validates docker-compose.yml;
+# Debian's dovecot-imapd is the IMAP server the mail tests start (tests/imap_server.py).
+DOVECOT      ?= /usr/sbin/dovecot
+DOVECOT_IMAP ?= /usr/lib/dovecot/imap
 test-deps:
-	@command -v docker-compose >/dev/null 2>&1 || { \
+	@pkgs=""; \
+	command -v docker-compose >/dev/null 2>&1 || { \
 	  echo "installing Debian's docker-compose (the tests validate docker-compose.yml with it)"; \
+	  pkgs="$$pkgs docker-compose"; }; \
+	{ { command -v dovecot || [ -x "$(DOVECOT)" ]; } >/dev/null 2>&1 && [ -x "$(DOVECOT_IMAP)" ]; } || { \
+	  echo "installing Debian's dovecot-imapd (the IMAP tests run a private Dovecot server)"; \
+	  pkgs="$$pkgs dovecot-imapd"; }; \
+	[ -z "$$pkgs" ] || { \
 	  $(SUDO) apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends docker-compose; }
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$pkgs; }
 
 test: install-dev test-deps
 	$(BIN)/python -m pytest

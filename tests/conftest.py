@@ -143,22 +143,19 @@ def register_broken(settings, work: Path) -> str:
 
 
 @pytest.fixture
-def odoo_flow(trained, tmp_path):
-    """``start(odoo)``: an engine on a fresh SQLite store and Services built with the trained
-    model and Odoo pointing at the given stand-in (login admin/admin), as a deployment has them."""
-    from pydantic import SecretStr
-
+def trained_flow(trained, tmp_path):
+    """``start(database_url=None, **settings groups)``: an engine on a store (default a fresh
+    SQLite file) and Services built with the trained model and those settings, as a deployment
+    has them."""
     from triage.services import build_services
     from triage.store import connect, migrate
 
     engines = []
 
-    def start(odoo):
+    def start(database_url: str | None = None, **groups):
         settings, _ = trained
-        odoo_settings = settings.odoo.model_copy(update={"url": odoo.url, "db": "triage", "user": "admin",
-                                                         "password": SecretStr("admin"), "timeout": 5})
-        settings = settings.model_copy(update={"database_url": f"sqlite:///{tmp_path}/odoo-flow.db",
-                                               "odoo": odoo_settings})
+        settings = settings.model_copy(update={"database_url": database_url or f"sqlite:///{tmp_path}/flow.db",
+                                               **groups})
         engine = connect(settings.store_url)
         migrate(engine)
         engines.append(engine)
@@ -167,3 +164,16 @@ def odoo_flow(trained, tmp_path):
     yield start
     for engine in engines:
         engine.dispose()
+
+
+@pytest.fixture
+def odoo_flow(trained, trained_flow):
+    """``start(odoo)``: ``trained_flow`` with Odoo pointing at the given stand-in (admin/admin)."""
+    from pydantic import SecretStr
+
+    def start(odoo):
+        settings, _ = trained
+        return trained_flow(odoo=settings.odoo.model_copy(update={
+            "url": odoo.url, "db": "triage", "user": "admin", "password": SecretStr("admin"), "timeout": 5}))
+
+    return start

@@ -49,6 +49,8 @@ def configure(settings: Settings) -> Celery:
             **({"sync-odoo": {"task": "triage.sync_odoo", "schedule": float(settings.odoo.sync_seconds)},
                 "recheck-odoo": {"task": "triage.recheck_odoo", "schedule": float(settings.odoo.hint_seconds)}}
                if settings.odoo.configured else {}),
+            **({"poll-mailbox": {"task": "triage.poll_mailbox", "schedule": float(settings.imap.poll_seconds)}}
+               if settings.imap.configured else {}),
         },
     )
     celery.conf.triage_settings = settings
@@ -128,6 +130,15 @@ def recheck_odoo() -> dict | None:
 
     _, _, ctx = _runtime()
     return run_job(next(j for j in JOBS if j.name == "recheck_odoo"), ctx)
+
+
+@celery.task(name="triage.poll_mailbox")
+def poll_mailbox() -> dict | None:
+    """Poll the IMAP folders on one worker (the folder's checkpoint lock keeps a second poller out)."""
+    from triage.jobs import JOBS, run_job
+
+    _, _, ctx = _runtime()
+    return run_job(next(j for j in JOBS if j.name == "poll_mailbox"), ctx)
 
 
 @celery.task(name="triage.reclaim")

@@ -159,6 +159,50 @@ def ingest_file(
     out.print(_summary(results, writer, flushed))
 
 
+@ingest_app.command("mailbox")
+def ingest_mailbox(
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+) -> None:
+    """Poll the configured IMAP folders once (TRIAGE_IMAP_*): store new messages, run the flow,
+    flush the outbox. `triage serve` polls on the schedule (TRIAGE_IMAP_POLL_SECONDS)."""
+    from triage.errors import MailboxError
+    from triage.ingest.imap import poll
+    from triage.services import build_services, build_writer, open_store
+
+    settings = _settings()
+    if not settings.imap.configured:
+        _fail("the mailbox is not configured: set TRIAGE_IMAP_HOST, TRIAGE_IMAP_USER and TRIAGE_IMAP_PASSWORD "
+              "(or TRIAGE_IMAP_OAUTH2_TOKEN / TRIAGE_IMAP_OAUTH2_TOKEN_FILE)")
+    try:
+        engine = open_store(settings)
+        services = build_services(settings)
+        report = poll(engine, services, settings)
+        flushed = _flush(engine, build_writer(settings), services)
+    except MailboxError as exc:
+        _fail(f"mailbox: {exc}")
+    except TriageError as exc:
+        _fail(str(exc))
+    if as_json:
+        out.print_json(json.dumps({**report.as_dict(), "outbox": vars(flushed)}))
+        return
+    for folder in report.folders:
+        what = folder.skipped or (f"{folder.seen} fetched, {folder.stored} new, {folder.duplicates} already stored, "
+                                  f"{folder.quarantined} quarantined" + (" (UIDVALIDITY changed: read again)"
+                                                                         if folder.rescanned else ""))
+        out.print(f"{report.mailbox}/{folder.folder}: {what}")
+    out.print(f"{flushed.sent} activity write(s), {flushed.retrying} retrying, {flushed.failed} failed")
+
+
+def _flush(engine, writer, services):
+    from triage import outbox
+    from triage.store import repository as repo
+    from triage.store import session_scope
+
+    with session_scope(engine) as session:
+        return outbox.flush(session, writer, kill_switch=services.policy.kill_switch,
+                            case_of_decision=lambda d: repo.case_of_decision(session=session, decision_id=d))
+
+
 @app.command()
 def demo() -> None:
     """The whole flow on bundled sample emails and PDFs; prints what it would write to Odoo."""

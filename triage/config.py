@@ -70,8 +70,17 @@ class ImapSettings(_Group):
     port: int | None = None
     user: str | None = None
     password: SecretStr | None = None
+    oauth2_token: SecretStr | None = Field(default=None, description="an XOAUTH2 access token (instead of a password)")
+    oauth2_token_file: Path | None = Field(default=None, description="a file holding the XOAUTH2 access token, "
+                                           "read at every login (a token refresher rewrites it)")
     folders: str = "INBOX"
     security: Literal["ssl", "starttls", "none"] = "ssl"
+    poll_seconds: float = Field(default=60, ge=5, description="seconds between mailbox polls")
+    batch: int = Field(default=50, ge=1, le=1000, description="messages fetched and stored per transaction")
+    timeout: float = Field(default=60, gt=0, description="seconds before an IMAP command times out")
+    mark_seen: bool = Field(default=False, description="set \\Seen on messages once stored (default: left unread)")
+    processed_flag: str | None = Field(default=None, description="a keyword (e.g. $Triaged) set on messages once stored")
+    move_to: str | None = Field(default=None, description="a folder messages are moved to once stored (needs MOVE)")
 
     @property
     def folder_list(self) -> list[str]:

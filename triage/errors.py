@@ -36,6 +36,14 @@ class SourceUnavailable(SourceError):
     pass
 
 
+class MailboxError(SourceError):
+    """The mailbox cannot be polled now: a connection error (retryable) or a refused login (not)."""
+
+    def __init__(self, message: str, *, retryable: bool = True):
+        super().__init__(message)
+        self.retryable = retryable
+
+
 class QuarantinedInput(SourceError):
     """The input cannot be processed; ``reason`` is one of ``domain.QuarantineReason``."""
 

@@ -106,6 +106,21 @@ def recheck_odoo(session: Session, ctx: JobContext) -> dict:
     return {"hints": len(hints), "records": records, **report.as_dict()}
 
 
+def poll_mailbox(session: Session, ctx: JobContext) -> dict:
+    """Poll the IMAP folders once (``triage ingest mailbox``); errors are recorded per folder for
+    ``triage status`` and ``/readyz`` and the next run tries again."""
+    if not ctx.settings.imap.configured or ctx.services is None:
+        return {"skipped": "no mailbox configured" if not ctx.settings.imap.configured else "no model served"}
+    from triage.errors import MailboxError
+    from triage.ingest.imap import poll
+
+    try:
+        return poll(ctx.engine, ctx.services(), ctx.settings, attempts=1).as_dict()
+    except MailboxError as exc:
+        log.error("polling the mailbox failed: %s", exc)
+        return {"error": str(exc)}
+
+
 def record_model_change(session: Session, settings: Settings, change: ModelChange) -> None:
     """The audit log answers which model served when: every swap and every failed load."""
     if change.changed:
@@ -142,6 +157,7 @@ JOBS: list[Job] = [
     Job("check_model", check_model, lambda s: s.model.check_seconds),
     Job("sync_odoo", sync_odoo, lambda s: s.odoo.sync_seconds),
     Job("recheck_odoo", recheck_odoo, lambda s: s.odoo.hint_seconds),
+    Job("poll_mailbox", poll_mailbox, lambda s: s.imap.poll_seconds),
 ]
 
 

@@ -22,6 +22,7 @@ class Runtime:
     _services: Services | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _odoo_check: tuple[float, bool, str] | None = None
+    started_at: float = field(default_factory=time.time)  # a mailbox never polled is stale only after a while
 
     @classmethod
     def start(cls, settings: Settings) -> Runtime:

@@ -4,7 +4,8 @@ every source turns its input into an ``Intake`` (below): the ``Signal``, the ori
 to keep, and, when the input cannot be processed, the ``QuarantinedInput`` that says why.
 The store keeps every intake, quarantined or not, so nothing is silently lost.
 
-Sources: ``files`` (``.eml``, ``.pdf``, ``.json`` files and API bodies). Parsers they use:
+Sources: ``files`` (``.eml``, ``.pdf``, ``.json`` files and API bodies), ``imap`` (the
+mailbox), ``odoo_records`` (Odoo's exceptions), ``odoo_webhook`` (hints). Parsers they use:
 ``mime`` (message -> text + attachments), ``pdf`` (pdfplumber), ``reply`` (newest message),
 ``extract`` (fields).
 """

@@ -158,15 +158,21 @@ def now() -> dt.datetime:
 
 
 def checkpoint(*, session: Session, source: str, name: str):
-    """The checkpoint row of a source (created empty on first use)."""
+    """The checkpoint row of a source (created empty on first use; two processes creating it at
+    once both get the one row)."""
+    from sqlalchemy.exc import IntegrityError
+
     from triage.store.tables import SourceCheckpointRow
 
-    row = session.scalar(select(SourceCheckpointRow).where(SourceCheckpointRow.source == source,
-                                                           SourceCheckpointRow.name == name))
+    query = select(SourceCheckpointRow).where(SourceCheckpointRow.source == source, SourceCheckpointRow.name == name)
+    row = session.scalar(query)
     if row is None:
-        row = SourceCheckpointRow(source=source, name=name)
-        session.add(row)
-        session.flush()
+        try:
+            with session.begin_nested():
+                row = SourceCheckpointRow(source=source, name=name)
+                session.add(row)
+        except IntegrityError:  # another process created it meanwhile
+            row = session.scalar(query)
     return row
 
 

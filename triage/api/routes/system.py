@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import time
+
 from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from triage.api.deps import PrincipalDep, RuntimeDep
 from triage.api.schemas import Health, ModelInfo
@@ -37,8 +40,42 @@ def readyz(runtime: RuntimeDep):
         odoo_ok, odoo_detail = runtime.odoo_ready()
         ok &= odoo_ok
         checks["odoo"] = f"ok: {odoo_detail}" if odoo_ok else f"error: {odoo_detail}"
+    if runtime.settings.imap.configured:
+        for name, problem in mailbox_staleness(runtime).items():
+            ok &= problem is None
+            checks[f"mailbox {name}"] = "ok" if problem is None else f"error: {problem}"
     body = Health(status="ok" if ok else "unavailable", checks=checks)
     return body if ok else JSONResponse(body.model_dump(), status_code=503)
+
+
+def mailbox_staleness(runtime) -> dict[str, str | None]:
+    """Per configured folder: None when it polled successfully within three intervals, else why
+    not (a poller that silently stops is the worst failure of mail polling)."""
+    from triage.ingest.imap import mailbox_name
+    from triage.store import repository as repo
+    from triage.store import session_scope
+    from triage.store.tables import SourceCheckpointRow
+
+    imap = runtime.settings.imap
+    limit = dt.timedelta(seconds=3 * imap.poll_seconds)
+    now = repo.now()
+    found: dict[str, str | None] = {}
+    with session_scope(runtime.engine) as session:
+        for folder in imap.folder_list:
+            name = mailbox_name(imap, folder)
+            row = session.scalar(select(SourceCheckpointRow).where(SourceCheckpointRow.source == "imap",
+                                                                   SourceCheckpointRow.name == name))
+            last = row.last_success if row else None
+            if last is not None and last.tzinfo is None:
+                last = last.replace(tzinfo=dt.UTC)
+            young = last is None and time.time() - runtime.started_at <= limit.total_seconds()
+            if young or (last is not None and now - last <= limit):
+                found[name] = None
+            else:
+                since = f"last success {last.isoformat()}" if last else "never polled successfully"
+                error = f"; last error: {row.last_error}" if row and row.last_error else ""
+                found[name] = f"{since} (more than three intervals of {imap.poll_seconds:g}s){error}"
+    return found
 
 
 @router.get("/metrics", summary="Prometheus metrics", response_class=Response,
