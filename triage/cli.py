@@ -187,8 +187,8 @@ def ingest_mailbox(
         return
     for folder in report.folders:
         what = folder.skipped or (f"{folder.seen} fetched, {folder.stored} new, {folder.duplicates} already stored, "
-                                  f"{folder.quarantined} quarantined" + (" (UIDVALIDITY changed: read again)"
-                                                                         if folder.rescanned else ""))
+                                  f"{folder.quarantined} quarantined, {folder.documents} attached document(s)"
+                                  + (" (UIDVALIDITY changed: read again)" if folder.rescanned else ""))
         out.print(f"{report.mailbox}/{folder.folder}: {what}")
     out.print(f"{flushed.sent} activity write(s), {flushed.retrying} retrying, {flushed.failed} failed")
 
@@ -201,6 +201,45 @@ def _flush(engine, writer, services):
     with session_scope(engine) as session:
         return outbox.flush(session, writer, kill_switch=services.policy.kill_switch,
                             case_of_decision=lambda d: repo.case_of_decision(session=session, decision_id=d))
+
+
+@app.command()
+def replay(
+    ids: Annotated[list[int] | None, typer.Argument(help="signal ids (default: every quarantined signal)")] = None,
+    reason: Annotated[str | None, typer.Option(help="only signals quarantined for this reason")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+) -> None:
+    """Replay quarantined signals once the cause is fixed: read the kept original again (or, for
+    a processing error, run the flow again); what still fails stays quarantined with its reason."""
+    from triage import replay as replaying
+    from triage.services import build_services, build_writer, open_store
+    from triage.store import session_scope
+    from triage.store.tables import SignalRow
+
+    settings = _settings()
+    try:
+        engine = open_store(settings)
+        services = build_services(settings)
+        with session_scope(engine) as session:
+            rows = replaying.quarantined(session, ids=ids, reason=reason)
+            ids = [row.id for row in rows]
+        results = []
+        for signal_id in ids:  # one transaction each: one bad signal does not undo the others
+            with session_scope(engine) as session:
+                results.append(replaying.replay(session, session.get(SignalRow, signal_id), services))
+        flushed = _flush(engine, build_writer(settings), services)
+    except TriageError as exc:
+        _fail(str(exc))
+    if as_json:
+        out.print_json(json.dumps({"replayed": [vars(r) for r in results], "outbox": vars(flushed)}))
+        return
+    table = Table(title=f"Replayed {len(results)} quarantined signal(s)")
+    for column in ("signal", "outcome", "detail"):
+        table.add_column(column)
+    for result in results:
+        table.add_row(str(result.signal_id), result.outcome, result.detail)
+    out.print(table)
+    out.print(f"{flushed.sent} activity write(s), {flushed.retrying} retrying, {flushed.failed} failed")
 
 
 @app.command()

@@ -84,6 +84,7 @@ class FlowResult:
     rule: str | None = None
     reason: str | None = None
     notes: list[str] = field(default_factory=list)
+    children: list[int] = field(default_factory=list)  # signal ids of the attached documents
 
 
 def _supplier(sender: str) -> str | None:
@@ -137,6 +138,9 @@ def _join_case(session: Session, signal: SignalRow, category: str, record: Recor
     if case is None:
         case = repo.create_case(session=session, key=f"signal:{signal.key}", exception_type=category,
                                 category=category, record=None)
+    elif signal.source == Source.DOCUMENT.value and (signal.meta or {}).get("parent_key"):
+        case.updated_at = repo.now()  # an email's attachment: the email says what the case is about
+        return case
     case.exception_type = case.category = category
     case.updated_at = repo.now()
     return case
@@ -318,9 +322,16 @@ def run(session: Session, row: SignalRow, services: Services) -> FlowResult:
 
 def store(session: Session, intake: Intake, services: Services, *, submitted_by: str | None = None
           ) -> tuple[SignalRow, bool]:
-    """Store an intake once (by its key); returns (row, duplicate)."""
-    return repo.store_intake(session=session, intake=intake, raw_dir=services.settings.raw_dir,
-                             submitted_by=submitted_by)
+    """Store an intake once (by its key), and its children (an email's attached PDFs) after it;
+    returns (row, duplicate) of the intake itself."""
+    return store_family(session, intake, services, submitted_by=submitted_by)[0]
+
+
+def store_family(session: Session, intake: Intake, services: Services, *, submitted_by: str | None = None
+                 ) -> list[tuple[SignalRow, bool]]:
+    """(row, duplicate) of the intake, then of each child, each stored once by its key."""
+    return [repo.store_intake(session=session, intake=item, raw_dir=services.settings.raw_dir,
+                              submitted_by=submitted_by) for item in (intake, *intake.children)]
 
 
 def accept(engine, intake: Intake, services: Services, *, submitted_by: str | None = None) -> FlowResult:
@@ -329,13 +340,21 @@ def accept(engine, intake: Intake, services: Services, *, submitted_by: str | No
     from triage.store import session_scope
 
     with session_scope(engine) as session:
-        row, duplicate = store(session, intake, services, submitted_by=submitted_by)
-        return FlowResult(signal_id=row.id, duplicate=duplicate, state=row.state, reason=row.quarantine_reason)
+        (row, duplicate), *children = store_family(session, intake, services, submitted_by=submitted_by)
+        return FlowResult(signal_id=row.id, duplicate=duplicate, state=row.state, reason=row.quarantine_reason,
+                          children=[child.id for child, again in children if not again])
 
 
 def ingest(session: Session, intake: Intake, services: Services, *, submitted_by: str | None = None) -> FlowResult:
-    """Store an intake (once) and run the flow on it now (the in-process mode)."""
-    row, duplicate = store(session, intake, services, submitted_by=submitted_by)
+    """Store an intake (once) and run the flow on it now (the in-process mode), then on its
+    children (they join its case through the thread)."""
+    (row, duplicate), *children = store_family(session, intake, services, submitted_by=submitted_by)
     if duplicate or row.state != SignalState.RECEIVED.value:
-        return FlowResult(signal_id=row.id, duplicate=duplicate, state=row.state, reason=row.quarantine_reason)
-    return run(session, row, services)
+        result = FlowResult(signal_id=row.id, duplicate=duplicate, state=row.state, reason=row.quarantine_reason)
+    else:
+        result = run(session, row, services)
+    for child, again in children:
+        if not again and child.state == SignalState.RECEIVED.value:
+            run(session, child, services)
+        result.children.append(child.id)
+    return result

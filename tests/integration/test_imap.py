@@ -265,3 +265,28 @@ def test_readiness_reports_a_mailbox_that_stopped_polling(settings):
         assert "cannot connect" in found["buyer@mail.example/Suppliers"]
     finally:
         runtime.close()
+
+
+def test_an_attached_pdf_is_a_document_in_the_emails_case(dovecot, mailbox):
+    from importlib.resources import files
+
+    engine, services = mailbox()
+    pdf = (files("triage.demo") / "samples" / "credit_note_CN-2026-0042.pdf").read_bytes()
+    msg = email.message.EmailMessage()
+    msg["From"], msg["To"] = "Anna Schmidt <anna@acme.example>", "purchasing@ourco.example"
+    msg["Subject"], msg["Message-ID"] = "Credit note for P10042: price difference", "<cn-1@acme.example>"
+    msg["Date"] = "Fri, 20 Nov 2026 09:00:00 +0100"
+    msg.set_content("Hello,\n\nwe billed the wrong unit price on P10042; attached our credit note CN-2026-0042 "
+                    "over EUR 240.00.\n\nRegards\nAnna")
+    msg.add_attachment(pdf, maintype="application", subtype="pdf", filename="CN-2026-0042.pdf")
+    dovecot.append(msg.as_bytes())
+    [folder] = poll(engine, services, services.settings).folders
+    assert (folder.stored, folder.documents) == (1, 1)
+    with session_scope(engine) as session:
+        email_row, document = session.scalars(select(SignalRow).order_by(SignalRow.id)).all()
+        assert (email_row.source, document.source, document.doc_type) == ("email", "document", "credit_note")
+        assert document.state == email_row.state == "processed"
+        assert document.case_id == email_row.case_id  # the attachment joins the email's case
+        assert document.meta["parent_key"] == email_row.key
+    again = poll(engine, services, services.settings).folders[0]
+    assert (again.seen, again.documents) == (0, 0)

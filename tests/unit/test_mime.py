@@ -54,3 +54,27 @@ def test_message_id_normalisation():
     assert normalise_message_id("<AbC.1@Mail.Example.COM>") == "AbC.1@mail.example.com"
     assert normalise_message_id("") is None
     assert html_to_text("a<br>b") == "a\nb"
+
+
+def test_an_attached_pdf_becomes_a_child_document_with_a_safe_name():
+    import email.message
+    from importlib.resources import files
+
+    from triage.config import LimitSettings
+    from triage.ingest.files import from_eml, safe_filename
+
+    pdf = (files("triage.demo") / "samples" / "invoice_INV-2026-0815.pdf").read_bytes()
+    msg = email.message.EmailMessage()
+    msg["From"], msg["Subject"], msg["Message-ID"] = "ar@acme.example", "Invoice INV-2026-0815", "<inv-1@Acme.example>"
+    msg["References"] = "<order-1@ourco.example>"
+    msg.set_content("Please find our invoice attached.")
+    msg.add_attachment(pdf, maintype="application", subtype="octet-stream", filename="..\\..\\evil\\inv\x07.pdf")
+    msg.add_attachment(b"col1;col2\n", maintype="text", subtype="csv", filename="lines.csv")
+    intake = from_eml(msg.as_bytes(), "inv.eml", LimitSettings())
+    [child] = intake.children  # the CSV is recorded on the email, not a document
+    assert child.signal.source == "document" and child.signal.doc_type == "invoice"
+    assert child.raw == pdf and child.raw_name == "inv_.pdf"
+    assert child.signal.thread_ids == ["inv-1@acme.example", "order-1@ourco.example"]
+    assert child.signal.meta["parent_key"] == intake.signal.key and child.signal.sender == "ar@acme.example"
+    assert [a.filename for a in intake.signal.attachments] == ["inv_.pdf", "lines.csv"]  # recorded, made safe
+    assert safe_filename("../../etc/passwd") == "passwd" and safe_filename(" . ") == "attachment"

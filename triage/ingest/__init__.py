@@ -12,7 +12,7 @@ mailbox), ``odoo_records`` (Odoo's exceptions), ``odoo_webhook`` (hints). Parser
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from triage.domain import Signal
 from triage.errors import QuarantinedInput
@@ -24,3 +24,4 @@ class Intake:
     raw: bytes
     raw_name: str
     quarantine: QuarantinedInput | None = None
+    children: list[Intake] = field(default_factory=list)  # an email's PDF attachments, as documents

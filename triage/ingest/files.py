@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -53,9 +54,34 @@ def from_eml(raw: bytes, name: str, limits: LimitSettings) -> Intake:
     signal.text = msg.text[: limits.text_chars]
     signal.attachments = [a.describe() for a in msg.attachments]
     signal.meta = {"to": msg.to, "defects": msg.defects, "utc_offset_minutes": utc_offset_minutes(msg.date)}
-    if not msg.text.strip() and not msg.subject:
+    children = [attached_document(a, signal, limits) for a in msg.attachments if is_pdf(a)]
+    if not msg.text.strip() and not msg.subject and not children:
         return Intake(signal, raw, name, QuarantinedInput(QuarantineReason.EMPTY, "the message has no text"))
-    return Intake(signal, raw, name)
+    return Intake(signal, raw, name, children=children)
+
+
+def is_pdf(attachment) -> bool:
+    """A PDF by its type, its name or its first bytes (senders label PDFs octet-stream)."""
+    return (attachment.content_type == "application/pdf" or attachment.filename.lower().endswith(".pdf")
+            or attachment.data[:5] == b"%PDF-")
+
+
+def safe_filename(name: str) -> str:
+    """An attachment's name as untrusted input: the last path part, printable, at most 120 characters."""
+    base = re.split(r"[\\/]", name or "")[-1]
+    base = "".join(c for c in base if c.isprintable() and c not in '<>:"|?*').strip(" .")
+    return base[:120] or "attachment"
+
+
+def attached_document(attachment, parent: Signal, limits: LimitSettings) -> Intake:
+    """A PDF attached to an email as a document signal of its own (a child): it joins the
+    email's case through the thread, and keeps the parent's key in its meta."""
+    filename = safe_filename(attachment.filename)
+    child = from_pdf(attachment.data, filename, limits)
+    child.signal.sender, child.signal.sent_at = parent.sender, parent.sent_at
+    child.signal.thread_ids = [*([parent.message_id] if parent.message_id else []), *parent.thread_ids]
+    child.signal.meta = {**child.signal.meta, "parent_key": parent.key, "filename": filename}
+    return child
 
 
 def from_pdf(raw: bytes, name: str, limits: LimitSettings) -> Intake:

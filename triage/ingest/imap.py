@@ -15,7 +15,8 @@ batch by batch:
    that dies between batches resumes after the last committed one, and one that dies inside a
    batch fetches that batch again, where the keys make the stored messages duplicates;
 4. after the commit, and only then, the configured flag (``\\Seen``, a keyword) or move;
-5. the flow on the new signals (in-process), or a worker hand-over (``TRIAGE_SCHEDULER=celery``).
+5. the flow on the new signals, each email before its attached PDFs (stored as document signals
+   of their own that join the email's case), or a worker hand-over (``TRIAGE_SCHEDULER=celery``).
 
 A changed UIDVALIDITY (the server renumbered the folder) restarts the folder from its first
 UID; the keys deduplicate what was stored before. Messages are never deleted.
@@ -53,6 +54,7 @@ class FolderReport:
     stored: int = 0
     duplicates: int = 0
     quarantined: int = 0
+    documents: int = 0  # attached PDFs stored as document signals
     rescanned: bool = False  # UIDVALIDITY changed: the folder was read again from its start
     skipped: str | None = None  # why the folder was not polled (another poller holds it)
     signal_ids: list[int] = field(default_factory=list)
@@ -139,7 +141,8 @@ def _headers_only(header: bytes, size: int, name: str, limits) -> Intake:
 
 def poll_folder(client: IMAPClient, engine: Engine, settings: Settings, folder: str, *,
                 store: Callable, after_commit: Callable[[list[int]], None] | None = None) -> FolderReport:
-    """Poll one folder to its end, batch by batch. ``store(session, intake) -> (row, duplicate)``."""
+    """Poll one folder to its end, batch by batch. ``store(session, intake)`` returns (row,
+    duplicate) of the message and then of each attached document."""
     imap = settings.imap
     name = mailbox_name(imap, folder)
     report = FolderReport(folder)
@@ -192,12 +195,13 @@ def _store_batch(client: IMAPClient, session, report: FolderReport, uids: list[i
         else:  # expunged between SEARCH and FETCH: nothing to store
             continue
         intake.signal.meta = {**intake.signal.meta, "mailbox": folder, "uid": uid, "uidvalidity": uidvalidity}
-        row, duplicate = store(session, intake)
+        (row, duplicate), *children = store(session, intake)
         report.seen += 1
         report.duplicates += duplicate
         report.stored += not duplicate
         report.quarantined += (not duplicate) and intake.quarantine is not None
-        ids.append(row.id)
+        report.documents += sum(not again for _, again in children)
+        ids += [row.id, *(child.id for child, _ in children)]
     report.signal_ids += ids
     return ids
 
@@ -232,8 +236,8 @@ def poll(engine: Engine, services, settings: Settings, *, connect: Callable[[Ima
                         continue
                     report.folders.append(poll_folder(
                         client, engine, settings, folder,
-                        store=lambda session, intake: pipeline.store(session, intake, services,
-                                                                     submitted_by="imap"),
+                        store=lambda session, intake: pipeline.store_family(session, intake, services,
+                                                                            submitted_by="imap"),
                         after_commit=(lambda ids: _flow(engine, services, ids)) if run_flow else None))
                     done.add(folder)
             finally:
@@ -275,8 +279,8 @@ def _flow(engine: Engine, services, signal_ids: list[int]) -> None:
         for signal_id in signal_ids:
             enqueue_signal(signal_id)
         return
-    for signal_id in signal_ids:
+    for signal_id in signal_ids:  # each email before its attachments: they join its case
         with session_scope(engine) as session:
             row = session.get(SignalRow, signal_id)
-            if row is not None and row.state == "received" and row.source == Source.EMAIL.value:
+            if row is not None and row.state == "received":
                 pipeline.run(session, row, services)

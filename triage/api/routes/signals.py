@@ -118,6 +118,8 @@ async def take(intake: Intake, *, response: Response, session, runtime, services
         result = await run_in_threadpool(pipeline.accept, runtime.engine, intake, services, submitted_by=submitted_by)
         if not result.duplicate and result.state == "received":
             await run_in_threadpool(enqueue_signal, result.signal_id)
+        for child in result.children:  # an email's attached documents, after it
+            await run_in_threadpool(enqueue_signal, child)
     else:
         result = await run_in_threadpool(pipeline.ingest, session, intake, services, submitted_by=submitted_by)
     if result.duplicate:
