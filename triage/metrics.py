@@ -7,13 +7,15 @@ in the process that does the work and exported from its own registry.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from prometheus_client import CollectorRegistry, Gauge, Histogram
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 from sqlalchemy import Engine, func, select
 
 from triage.store import session_scope
-from triage.store.tables import AssessmentRow, CaseRow, DecisionRow, OutboxRow, SignalRow
+from triage.store.tables import AssessmentRow, CaseRow, DecisionRow, OutboxRow, SignalRow, SourceCheckpointRow
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 
@@ -69,3 +71,21 @@ class StoreCollector(Collector):
             yield self._family(s, "triage_decisions", "Decisions by outcome and deciding rule", ["outcome", "rule"],
                                DecisionRow.outcome, DecisionRow.rule)
             yield self._family(s, "triage_outbox", "Outbox items by state", ["state"], OutboxRow.state)
+            yield from _mailboxes(s)
+
+
+def _mailboxes(session):
+    """Per polled folder: the last successful poll (a poller that silently stops shows here) and
+    the messages it saw, stored, found already stored, quarantined, and the PDFs it found attached."""
+    last = GaugeMetricFamily("triage_mailbox_last_success_timestamp_seconds",
+                             "Unix time of each mailbox folder's last successful poll", labels=["mailbox"])
+    messages = GaugeMetricFamily("triage_mailbox_messages", "Messages per mailbox folder since it was first polled",
+                                 labels=["mailbox", "outcome"])
+    for row in session.scalars(select(SourceCheckpointRow).where(SourceCheckpointRow.source == "imap")):
+        if row.last_success is not None:
+            when = row.last_success if row.last_success.tzinfo else row.last_success.replace(tzinfo=dt.UTC)
+            last.add_metric([row.name], when.timestamp())
+        for outcome, count in sorted((row.cursor or {}).items()):
+            messages.add_metric([row.name, outcome], count)
+    yield last
+    yield messages

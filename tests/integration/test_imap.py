@@ -77,6 +77,17 @@ def test_five_hundred_messages_over_several_polls_each_stored_once(dovecot, mail
     flags = dovecot.flags("INBOX")
     assert len(flags) == 500 and not any("\\Seen" in f for f in flags.values())  # BODY.PEEK: left unread
 
+    from prometheus_client import generate_latest
+
+    from triage.metrics import Metrics
+
+    metrics = Metrics()
+    metrics.watch_store(engine)
+    scraped = generate_latest(metrics.registry).decode()
+    name = mailbox_name(services.settings.imap, "INBOX")
+    assert f'triage_mailbox_messages{{mailbox="{name}",outcome="stored"}} 500.0' in scraped
+    assert f'triage_mailbox_last_success_timestamp_seconds{{mailbox="{name}"}}' in scraped
+
 
 class _Dropping:
     """An IMAP client whose connection drops at the ``n``-th FETCH (a poller killed mid-poll)."""

@@ -165,8 +165,13 @@ def poll_folder(client: IMAPClient, engine: Engine, settings: Settings, folder: 
             uids = sorted(uid for uid in client.search(["UID", f"{last + 1}:*"]) if uid > last)[: imap.batch]
             stored: list[int] = []
             if uids:
+                before = _counts(report)
                 stored = _store_batch(client, session, report, uids, folder, uidvalidity, settings.limits, store)
                 checkpoint.last_uid = uids[-1]
+                totals = dict(checkpoint.cursor or {})  # running totals for /metrics, committed with the batch
+                for key, value in _counts(report).items():
+                    totals[key] = totals.get(key, 0) + value - before[key]
+                checkpoint.cursor = totals
             checkpoint.last_success, checkpoint.last_error, checkpoint.updated_at = repo.now(), None, repo.now()
         if not uids:
             return report
@@ -175,6 +180,11 @@ def poll_folder(client: IMAPClient, engine: Engine, settings: Settings, folder: 
             after_commit(stored)
         if len(uids) < imap.batch:
             return report
+
+
+def _counts(report: FolderReport) -> dict[str, int]:
+    return {"seen": report.seen, "stored": report.stored, "duplicates": report.duplicates,
+            "quarantined": report.quarantined, "documents": report.documents}
 
 
 def _store_batch(client: IMAPClient, session, report: FolderReport, uids: list[int], folder: str,
