@@ -60,6 +60,7 @@ bench: install-dev
 	$(BIN)/python -m benchmarks.priority
 	$(BIN)/python -m benchmarks.classifier
 	$(BIN)/python -m benchmarks.api
+	$(BIN)/python -m benchmarks.imap_ingest
 
 clean:
 	rm -rf $(VENV) var .pytest_cache
