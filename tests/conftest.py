@@ -177,3 +177,24 @@ def odoo_flow(trained, trained_flow):
             "url": odoo.url, "db": "triage", "user": "admin", "password": SecretStr("admin"), "timeout": 5}))
 
     return start
+
+
+def odoo_standin(versions: list[str], *, demo_data: bool):
+    """A fixture: the Odoo stand-in, once per version in ``versions`` (login admin/admin)."""
+    from tests.odoo_standin import OdooStandin
+
+    @pytest.fixture(params=versions)
+    def odoo(request):
+        with OdooStandin(version=request.param, db="triage", users={"admin": "admin"},
+                         demo_data=demo_data) as server:
+            yield server
+
+    return odoo
+
+
+@pytest.fixture
+def gateway(odoo):
+    """The real odoorpc-backed gateway on a test's ``odoo`` stand-in, without retry pauses."""
+    from triage.odoo import RpcGateway
+
+    return RpcGateway(odoo.url, "triage", "admin", "admin", timeout=5, backoff=0)

@@ -106,39 +106,35 @@ def process_signal(signal_id: int) -> str:
     return result.state
 
 
-@celery.task(name="triage.flush_outbox")
-def flush_outbox() -> dict | None:
+def _run_job(name: str) -> dict | None:
+    """One of ``jobs.JOBS`` on this worker, as the in-process scheduler runs it."""
     from triage.jobs import JOBS, run_job
 
     _, _, ctx = _runtime()
-    return run_job(next(j for j in JOBS if j.name == "flush_outbox"), ctx)
+    return run_job(next(j for j in JOBS if j.name == name), ctx)
+
+
+@celery.task(name="triage.flush_outbox")
+def flush_outbox() -> dict | None:
+    return _run_job("flush_outbox")
 
 
 @celery.task(name="triage.sync_odoo")
 def sync_odoo() -> dict | None:
     """A round with Odoo on one worker (the flow runs inline there; each signal is stored once by its key)."""
-    from triage.jobs import JOBS, run_job
-
-    _, _, ctx = _runtime()
-    return run_job(next(j for j in JOBS if j.name == "sync_odoo"), ctx)
+    return _run_job("sync_odoo")
 
 
 @celery.task(name="triage.recheck_odoo")
 def recheck_odoo() -> dict | None:
     """Re-read the records Odoo's webhooks named (a targeted round) on one worker."""
-    from triage.jobs import JOBS, run_job
-
-    _, _, ctx = _runtime()
-    return run_job(next(j for j in JOBS if j.name == "recheck_odoo"), ctx)
+    return _run_job("recheck_odoo")
 
 
 @celery.task(name="triage.poll_mailbox")
 def poll_mailbox() -> dict | None:
     """Poll the IMAP folders on one worker (the folder's checkpoint lock keeps a second poller out)."""
-    from triage.jobs import JOBS, run_job
-
-    _, _, ctx = _runtime()
-    return run_job(next(j for j in JOBS if j.name == "poll_mailbox"), ctx)
+    return _run_job("poll_mailbox")
 
 
 @celery.task(name="triage.reclaim")

@@ -80,8 +80,9 @@ class OdooWriter:
                     "date_deadline": spec.deadline.isoformat(),
                 })
                 return open_id
-        values = self._values(spec, res_id, buyer, activity_type=self._activity_type(spec.activity_type),
-                              res_model_id=gateway.model_id(spec.res_model))
+        values = self._values(spec, res_id, activity_type=self._activity_type(spec.activity_type),
+                              res_model_id=gateway.model_id(spec.res_model),
+                              user=self._user(spec.assignee) if spec.assignee else buyer)
         return gateway.create("mail.activity", values)
 
     def write_many(self, specs: list[ActivitySpec]) -> list[int | None | WriteError]:
@@ -149,13 +150,18 @@ class OdooWriter:
 
     def _batch_values(self, spec: ActivitySpec, res_id: int, buyer: int | None,
                       ids: dict[tuple[str, str], int]) -> dict:
-        """``_values`` with the activity type's and the model's ids looked up once per batch."""
-        type_key, model_key = ("type", spec.activity_type), ("model", spec.res_model)
-        if type_key not in ids:
-            ids[type_key] = self._activity_type(spec.activity_type)
-        if model_key not in ids:
-            ids[model_key] = self.gateway.model_id(spec.res_model)
-        return self._values(spec, res_id, buyer, activity_type=ids[type_key], res_model_id=ids[model_key])
+        """``_values`` with the activity type's, the model's and the assignee's ids looked up once
+        per batch."""
+        lookups = {("type", spec.activity_type): lambda: self._activity_type(spec.activity_type),
+                   ("model", spec.res_model): lambda: self.gateway.model_id(spec.res_model)}
+        if spec.assignee:
+            lookups[("user", spec.assignee)] = lambda: self._user(spec.assignee)
+        for key, lookup in lookups.items():
+            if key not in ids:
+                ids[key] = lookup()
+        user = ids[("user", spec.assignee)] if spec.assignee else buyer
+        return self._values(spec, res_id, activity_type=ids[("type", spec.activity_type)],
+                            res_model_id=ids[("model", spec.res_model)], user=user)
 
     def _create_all(self, specs: list[ActivitySpec], values: dict[int, dict],
                     results: dict[int, int | WriteError]) -> None:
@@ -176,8 +182,8 @@ class OdooWriter:
             if i not in results:
                 results[i] = self._outcome(self.gateway.create, "mail.activity", vals)
 
-    def _values(self, spec: ActivitySpec, res_id: int, buyer: int | None, *, activity_type: int,
-                res_model_id: int) -> dict:
+    def _values(self, spec: ActivitySpec, res_id: int, *, activity_type: int, res_model_id: int,
+                user: int | None) -> dict:
         """The new ``mail.activity``'s values (the same for a single write and a batch)."""
         values = {
             "res_model_id": res_model_id,
@@ -187,7 +193,6 @@ class OdooWriter:
             "note": spec.note_html,
             "date_deadline": spec.deadline.isoformat(),
         }
-        user = self._user(spec.assignee) if spec.assignee else buyer
         if user:
             values["user_id"] = user
         return values

@@ -19,6 +19,7 @@ know is recorded as unknown. ``Links`` (``triage/links.py``) is plain data store
 from __future__ import annotations
 
 import re
+import weakref
 from email.utils import parseaddr
 from typing import Any
 
@@ -62,37 +63,34 @@ def _same(stored: str | None, quoted: str) -> bool:
             or reference_key(grouped.sub("", stored)) == reference_key(grouped.sub("", quoted)))
 
 
-class _Vendors:
-    """Vendor lookups: each partner row found counts as its commercial entity (a contact's company)."""
+PARTNER_FIELDS = ["id", "name", "email", "vat", "parent_id", "is_company"]
+_OWN: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # gateway -> our companies' partner ids
 
-    FIELDS = ["id", "name", "email", "vat", "parent_id", "is_company"]
 
-    def __init__(self, gateway: OdooGateway):
-        self.gateway = gateway
-        self._own: set[int] | None = None
+def _own_partners(gateway: OdooGateway) -> set[int]:
+    """The partners of our own companies (their VAT number is on every invoice we receive); read
+    once per gateway, not per email."""
+    if gateway not in _OWN:
+        rows = gateway.search_read("res.company", [], ["partner_id"])
+        _OWN[gateway] = {pid for pid, _ in (_m2o(r.get("partner_id")) for r in rows) if pid}
+    return _OWN[gateway]
 
-    def own(self) -> set[int]:
-        """The partners of our own companies (their VAT number is on every invoice we receive)."""
-        if self._own is None:
-            rows = self.gateway.search_read("res.company", [], ["partner_id"])
-            self._own = {pid for pid, _ in (_m2o(r.get("partner_id")) for r in rows) if pid}
-        return self._own
 
-    def entities(self, domain: list, keep=lambda row: True) -> dict[int, str]:
-        """The companies of the partners ``domain`` finds (and ``keep`` accepts), ours left out."""
-        found: dict[int, str] = {}
-        for row in self.gateway.search_read("res.partner", domain, self.FIELDS, limit=CANDIDATES):
-            parent_id, parent_name = _m2o(row.get("parent_id"))
-            pid, name = (parent_id, parent_name or row["name"]) if parent_id else (row["id"], row["name"])
-            if keep(row) and pid not in self.own():
-                found[pid] = name
-        return found
+def _vendors(gateway: OdooGateway, domain: list, keep=lambda row: True) -> dict[int, str]:
+    """The companies (a contact counts as its company) of the partners ``domain`` finds and
+    ``keep`` accepts, ours left out: id -> name."""
+    found: dict[int, str] = {}
+    for row in gateway.search_read("res.partner", domain, PARTNER_FIELDS, limit=CANDIDATES):
+        parent_id, parent_name = _m2o(row.get("parent_id"))
+        pid, name = (parent_id, parent_name or row["name"]) if parent_id else (row["id"], row["name"])
+        if keep(row) and pid not in _own_partners(gateway):
+            found[pid] = name
+    return found
 
 
 def find_vendor(gateway: OdooGateway, sender: str, vats: list[str], links: Links) -> None:
     """The sender's address, then each VAT number, then the mail domain: the first that names
     exactly one vendor links it; one that names several is recorded as ambiguous."""
-    vendors = _Vendors(gateway)
     address = parseaddr(sender or "")[1].strip().lower()
     address = address if re.fullmatch(r"[^@\s]+@[\w.-]+", address) else ""
     tries: list[tuple[str, str, list, Any]] = []
@@ -106,7 +104,7 @@ def find_vendor(gateway: OdooGateway, sender: str, vats: list[str], links: Links
     if domain and domain not in FREE_MAIL:
         tries.append(("mail domain", domain, [["email", "=ilike", f"%@{domain}"]], lambda row: True))
     for via, value, search, keep in tries:
-        found = vendors.entities(search, keep)
+        found = _vendors(gateway, search, keep)
         if len(found) == 1:
             [(pid, name)] = found.items()
             links.vendor = Link("res.partner", pid, name, via, value, pid)

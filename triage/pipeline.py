@@ -138,8 +138,8 @@ def _join_case(session: Session, signal: SignalRow, category: str, record: Recor
     if case is None:
         case = repo.create_case(session=session, key=f"signal:{signal.key}", exception_type=category,
                                 category=category, record=None)
-    elif signal.source == Source.DOCUMENT.value and (signal.meta or {}).get("parent_key"):
-        case.updated_at = repo.now()  # an email's attachment: the email says what the case is about
+    elif signal.source == Source.DOCUMENT.value:  # a document's type never re-labels its thread's case
+        case.updated_at = repo.now()
         return case
     case.exception_type = case.category = category
     case.updated_at = repo.now()
@@ -320,16 +320,10 @@ def run(session: Session, row: SignalRow, services: Services) -> FlowResult:
         return FlowResult(signal_id=row.id, duplicate=False, state=row.state, reason=row.quarantine_reason)
 
 
-def store(session: Session, intake: Intake, services: Services, *, submitted_by: str | None = None
-          ) -> tuple[SignalRow, bool]:
-    """Store an intake once (by its key), and its children (an email's attached PDFs) after it;
-    returns (row, duplicate) of the intake itself."""
-    return store_family(session, intake, services, submitted_by=submitted_by)[0]
-
-
 def store_family(session: Session, intake: Intake, services: Services, *, submitted_by: str | None = None
                  ) -> list[tuple[SignalRow, bool]]:
-    """(row, duplicate) of the intake, then of each child, each stored once by its key."""
+    """Store an intake, then its children (an email's attached PDFs), each once by its key:
+    (row, duplicate) of each, the intake first."""
     return [repo.store_intake(session=session, intake=item, raw_dir=services.settings.raw_dir,
                               submitted_by=submitted_by) for item in (intake, *intake.children)]
 

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.integration.test_odoo_writer import _gateway, _po, _spec
+from tests.conftest import odoo_standin
 from tests.odoo_standin import OdooStandin
 from triage import outbox
 from triage.domain import ActivitySpec, ApprovedDecision, Decision, Outcome
@@ -32,10 +33,7 @@ pytestmark = pytest.mark.integration
 VERSIONS = ["16.0", "17.0", "18.0"]
 
 
-@pytest.fixture(params=VERSIONS)
-def odoo(request):
-    with OdooStandin(version=request.param, db="triage", users={"admin": "admin"}) as server:
-        yield server
+odoo = odoo_standin(VERSIONS, demo_data=True)
 
 
 @pytest.fixture

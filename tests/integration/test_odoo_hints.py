@@ -9,6 +9,7 @@ import json
 
 import pytest
 
+from tests.conftest import odoo_standin
 from tests.odoo_standin import OdooStandin
 from triage import pipeline
 from triage.ingest.odoo_webhook import from_odoo_webhook
@@ -26,10 +27,7 @@ def _ts(days: int) -> str:
     return (dt.datetime.now(dt.UTC) + dt.timedelta(days=days)).strftime("%Y-%m-%d %H:%M:%S")
 
 
-@pytest.fixture(params=["17.0", "18.0"])
-def odoo(request):
-    with OdooStandin(version=request.param, db="triage", users={"admin": "admin"}, demo_data=False) as server:
-        yield server
+odoo = odoo_standin(["17.0", "18.0"], demo_data=False)
 
 
 @pytest.fixture

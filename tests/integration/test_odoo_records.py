@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from tests.odoo_standin import OdooStandin
+from tests.conftest import odoo_standin
 from triage.ingest.odoo_records import (
     bill_exceptions,
     late_receipts,
@@ -16,7 +16,6 @@ from triage.ingest.odoo_records import (
     to_intake,
     unconfirmed_orders,
 )
-from triage.odoo import RpcGateway
 
 pytestmark = pytest.mark.integration
 
@@ -27,15 +26,7 @@ def _ts(days: int) -> str:
     return (NOW + dt.timedelta(days=days)).strftime("%Y-%m-%d %H:%M:%S")
 
 
-@pytest.fixture(params=["16.0", "17.0", "18.0"])
-def odoo(request):
-    with OdooStandin(version=request.param, db="triage", users={"admin": "admin"}, demo_data=False) as server:
-        yield server
-
-
-@pytest.fixture
-def gateway(odoo):
-    return RpcGateway(odoo.url, "triage", "admin", "admin", timeout=5, backoff=0)
+odoo = odoo_standin(["16.0", "17.0", "18.0"], demo_data=False)
 
 
 def _setup(odoo):

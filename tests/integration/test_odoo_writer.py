@@ -8,6 +8,7 @@ import datetime as dt
 import pytest
 from pydantic import SecretStr
 
+from tests.conftest import odoo_standin
 from tests.odoo_standin import OdooStandin
 from triage.activities import key_ref
 from triage.domain import ActivitySpec
@@ -20,10 +21,7 @@ pytestmark = pytest.mark.integration
 VERSIONS = ["16.0", "17.0", "18.0"]
 
 
-@pytest.fixture(params=VERSIONS)
-def odoo(request):
-    with OdooStandin(version=request.param, db="triage", users={"admin": "admin"}) as server:
-        yield server
+odoo = odoo_standin(VERSIONS, demo_data=True)
 
 
 def _gateway(odoo, **options) -> RpcGateway:

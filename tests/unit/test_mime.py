@@ -61,7 +61,8 @@ def test_an_attached_pdf_becomes_a_child_document_with_a_safe_name():
     from importlib.resources import files
 
     from triage.config import LimitSettings
-    from triage.ingest.files import from_eml, safe_filename
+    from triage.ingest.files import from_eml
+    from triage.ingest.mime import safe_filename
 
     pdf = (files("triage.demo") / "samples" / "invoice_INV-2026-0815.pdf").read_bytes()
     msg = email.message.EmailMessage()

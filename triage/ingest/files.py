@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import re
 from pathlib import Path
 from typing import Any
 
@@ -66,17 +65,10 @@ def is_pdf(attachment) -> bool:
             or attachment.data[:5] == b"%PDF-")
 
 
-def safe_filename(name: str) -> str:
-    """An attachment's name as untrusted input: the last path part, printable, at most 120 characters."""
-    base = re.split(r"[\\/]", name or "")[-1]
-    base = "".join(c for c in base if c.isprintable() and c not in '<>:"|?*').strip(" .")
-    return base[:120] or "attachment"
-
-
 def attached_document(attachment, parent: Signal, limits: LimitSettings) -> Intake:
     """A PDF attached to an email as a document signal of its own (a child): it joins the
     email's case through the thread, and keeps the parent's key in its meta."""
-    filename = safe_filename(attachment.filename)
+    filename = attachment.filename  # made safe by the MIME parser (mime.safe_filename)
     child = from_pdf(attachment.data, filename, limits)
     child.signal.sender, child.signal.sent_at = parent.sender, parent.sent_at
     child.signal.thread_ids = [*([parent.message_id] if parent.message_id else []), *parent.thread_ids]

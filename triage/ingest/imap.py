@@ -27,6 +27,7 @@ from __future__ import annotations
 import logging
 import ssl
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -57,7 +58,10 @@ class FolderReport:
     documents: int = 0  # attached PDFs stored as document signals
     rescanned: bool = False  # UIDVALIDITY changed: the folder was read again from its start
     skipped: str | None = None  # why the folder was not polled (another poller holds it)
-    signal_ids: list[int] = field(default_factory=list)
+
+    def add(self, counts: Counter) -> None:
+        for key, value in counts.items():
+            setattr(self, key, getattr(self, key) + value)
 
 
 @dataclass
@@ -68,7 +72,7 @@ class PollReport:
 
     def as_dict(self) -> dict:
         return {"mailbox": self.mailbox, "error": self.error,
-                "folders": [{k: v for k, v in vars(f).items() if k != "signal_ids"} for f in self.folders]}
+                "folders": [vars(f) for f in self.folders]}
 
 
 def mailbox_name(imap: ImapSettings, folder: str | None = None) -> str:
@@ -165,13 +169,12 @@ def poll_folder(client: IMAPClient, engine: Engine, settings: Settings, folder: 
             uids = sorted(uid for uid in client.search(["UID", f"{last + 1}:*"]) if uid > last)[: imap.batch]
             stored: list[int] = []
             if uids:
-                before = _counts(report)
-                stored = _store_batch(client, session, report, uids, folder, uidvalidity, settings.limits, store)
+                stored, counts = _store_batch(client, session, uids, folder, uidvalidity, settings.limits, store)
+                report.add(counts)
                 checkpoint.last_uid = uids[-1]
-                totals = dict(checkpoint.cursor or {})  # running totals for /metrics, committed with the batch
-                for key, value in _counts(report).items():
-                    totals[key] = totals.get(key, 0) + value - before[key]
-                checkpoint.cursor = totals
+                totals = Counter(checkpoint.cursor or {})
+                totals.update(counts)  # running totals for /metrics (zeros kept), committed with the batch
+                checkpoint.cursor = dict(totals)
             checkpoint.last_success, checkpoint.last_error, checkpoint.updated_at = repo.now(), None, repo.now()
         if not uids:
             return report
@@ -182,20 +185,15 @@ def poll_folder(client: IMAPClient, engine: Engine, settings: Settings, folder: 
             return report
 
 
-def _counts(report: FolderReport) -> dict[str, int]:
-    return {"seen": report.seen, "stored": report.stored, "duplicates": report.duplicates,
-            "quarantined": report.quarantined, "documents": report.documents}
-
-
-def _store_batch(client: IMAPClient, session, report: FolderReport, uids: list[int], folder: str,
-                 uidvalidity: int, limits, store: Callable) -> list[int]:
-    """Fetch and store one batch (sizes first); the stored signals' ids."""
+def _store_batch(client: IMAPClient, session, uids: list[int], folder: str, uidvalidity: int, limits,
+                 store: Callable) -> tuple[list[int], Counter]:
+    """Fetch and store one batch (sizes first): the stored signals' ids and the batch's counts."""
     sizes = {uid: int(data[b"RFC822.SIZE"]) for uid, data in client.fetch(uids, ["RFC822.SIZE"]).items()}
     small = [uid for uid in uids if sizes.get(uid, 0) <= limits.message_bytes]
     large = [uid for uid in uids if uid in sizes and uid not in small]
     bodies = client.fetch(small, ["BODY.PEEK[]"]) if small else {}
     headers = client.fetch(large, ["BODY.PEEK[HEADER]"]) if large else {}
-    ids = []
+    ids, counts = [], Counter()
     for uid in uids:
         raw_name = f"{folder}-{uidvalidity}-{uid}.eml"
         if uid in bodies:
@@ -206,14 +204,11 @@ def _store_batch(client: IMAPClient, session, report: FolderReport, uids: list[i
             continue
         intake.signal.meta = {**intake.signal.meta, "mailbox": folder, "uid": uid, "uidvalidity": uidvalidity}
         (row, duplicate), *children = store(session, intake)
-        report.seen += 1
-        report.duplicates += duplicate
-        report.stored += not duplicate
-        report.quarantined += (not duplicate) and intake.quarantine is not None
-        report.documents += sum(not again for _, again in children)
+        counts.update(seen=1, duplicates=int(duplicate), stored=int(not duplicate),
+                      quarantined=int(not duplicate and intake.quarantine is not None),
+                      documents=sum(not again for _, again in children))
         ids += [row.id, *(child.id for child, _ in children)]
-    report.signal_ids += ids
-    return ids
+    return ids, counts
 
 
 def _mark(client: IMAPClient, imap: ImapSettings, uids: list[int]) -> None:

@@ -109,11 +109,11 @@ def _decode(part: EmailMessage) -> str:
             return payload.decode("cp1252", errors="replace")
 
 
-def _safe_filename(name: str | None, index: int) -> str:
+def safe_filename(name: str | None, index: int | None = None) -> str:
     """Attachment names are untrusted: keep the base name, printable, no path parts."""
     base = re.split(r"[\\/]", name or "")[-1]
     base = re.sub(r"[^\w.\- ()]+", "_", base).strip(" .")
-    return base[:120] or f"attachment-{index}"
+    return base[:120] or ("attachment" if index is None else f"attachment-{index}")
 
 
 def parse_message(raw: bytes) -> ParsedMessage:
@@ -144,7 +144,7 @@ def parse_message(raw: bytes) -> ParsedMessage:
         if disposition == "attachment" or (part.get_filename() and ctype not in ("text/plain", "text/html")):
             attachments.append(
                 ParsedAttachment(
-                    filename=_safe_filename(part.get_filename(), index),
+                    filename=safe_filename(part.get_filename(), index),
                     content_type=ctype,
                     data=part.get_payload(decode=True) or b"",
                 )
