@@ -103,6 +103,8 @@ def process_signal(signal_id: int) -> str:
             return "lost"
         result = pipeline.run(session, row, services)
         leases.release(row)
+    for child_id in result.children:  # an email's attached PDFs, stored when the flow read it
+        enqueue_signal(child_id)
     return result.state
 
 

@@ -211,22 +211,16 @@ def replay(
 ) -> None:
     """Replay quarantined signals once the cause is fixed: read the kept original again (or, for
     a processing error, run the flow again); what still fails stays quarantined with its reason."""
-    from triage import replay as replaying
+    import getpass
+
+    from triage.replay import replay_all
     from triage.services import build_services, build_writer, open_store
-    from triage.store import session_scope
-    from triage.store.tables import SignalRow
 
     settings = _settings()
     try:
         engine = open_store(settings)
         services = build_services(settings)
-        with session_scope(engine) as session:
-            rows = replaying.quarantined(session, ids=ids, reason=reason)
-            ids = [row.id for row in rows]
-        results = []
-        for signal_id in ids:  # one transaction each: one bad signal does not undo the others
-            with session_scope(engine) as session:
-                results.append(replaying.replay(session, session.get(SignalRow, signal_id), services))
+        results = replay_all(engine, services, ids=ids, reason=reason, by=f"cli:{getpass.getuser()}")
         flushed = _flush(engine, build_writer(settings), services)
     except TriageError as exc:
         _fail(str(exc))

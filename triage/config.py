@@ -188,6 +188,9 @@ class Settings(_Group):
         default=None, description="HMAC secret for X-Triage-Signature on POST /v1/signals")
     outbox_interval: int = Field(default=30, ge=1, description="seconds between outbox flushes")
     lease_seconds: int = Field(default=300, ge=10, description="how long a worker holds a claimed item")
+    processing_tries: int = Field(
+        default=3, ge=1, description="failed processing attempts before a signal is quarantined (dead-lettered)")
+    retry_seconds: int = Field(default=60, ge=1, description="seconds between retries of failed or unprocessed signals")
 
     imap: ImapSettings = Field(default_factory=ImapSettings)
     odoo: OdooSettings = Field(default_factory=OdooSettings)

@@ -121,6 +121,28 @@ def poll_mailbox(session: Session, ctx: JobContext) -> dict:
         return {"error": str(exc)}
 
 
+def retry_signals(session: Session, ctx: JobContext) -> dict:
+    """The flow on received signals left behind: a try that failed (until the dead letter) or
+    a process that stopped between storing and processing (the in-process mode; in scale-out
+    the reclaim task re-enqueues them)."""
+    if ctx.services is None:
+        return {"skipped": "no model served"}
+    from triage import pipeline
+    from triage.leases import expired_signals
+
+    services, counts = ctx.services(), {"processed": 0, "retrying": 0, "quarantined": 0}
+    for signal_id in expired_signals(session=session, grace_seconds=ctx.settings.retry_seconds):
+        with session_scope(ctx.engine) as own:
+            row = own.get(SignalRow, signal_id)
+            if row is None or row.state != "received":
+                continue
+            state = pipeline.run_family(own, row, services).state
+            counts[{"received": "retrying"}.get(state, state)] += 1
+    if any(counts.values()):
+        log.info("retried left-behind signals: %s", counts)
+    return counts
+
+
 def record_model_change(session: Session, settings: Settings, change: ModelChange) -> None:
     """The audit log answers which model served when: every swap and every failed load."""
     if change.changed:
@@ -158,6 +180,7 @@ JOBS: list[Job] = [
     Job("sync_odoo", sync_odoo, lambda s: s.odoo.sync_seconds),
     Job("recheck_odoo", recheck_odoo, lambda s: s.odoo.hint_seconds),
     Job("poll_mailbox", poll_mailbox, lambda s: s.imap.poll_seconds),
+    Job("retry_signals", retry_signals, lambda s: s.retry_seconds),
 ]
 
 

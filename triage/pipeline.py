@@ -38,6 +38,7 @@ from triage.domain import (
 )
 from triage.errors import OdooError, TriageError
 from triage.ingest import Intake
+from triage.ingest.files import from_eml
 from triage.ingest.extract import extract_fields, month_first_sender
 from triage.ingest.identifiers import ibans, supplier_refs, vat_numbers
 from triage.ingest.language import detect_language
@@ -305,27 +306,72 @@ def _decide(session: Session, signal: SignalRow, services: Services, assessment:
 
 
 def run(session: Session, row: SignalRow, services: Services) -> FlowResult:
-    """Run the flow on a stored, received signal inside a savepoint; a failure quarantines the
-    signal with its reason instead of losing it. The caller commits."""
+    """Run the flow on a stored, received signal inside a savepoint (an email stored unread is
+    read first; its new attached documents are in ``children`` for the caller to run next). A
+    failure rolls the savepoint back and counts a try: the signal stays received for a retry
+    (``retry_signals``, or the reclaim job in scale-out) until ``TRIAGE_PROCESSING_TRIES``
+    failures quarantine it (``processing_error``, the dead letter that ``triage replay`` takes
+    back). The caller commits."""
     savepoint = session.begin_nested()
     try:
-        result = process(session, row, services)
+        children = read(session, row, services) if row.unread else []
+        if row.state == SignalState.QUARANTINED.value:
+            result = FlowResult(signal_id=row.id, duplicate=False, state=row.state, reason=row.quarantine_reason)
+        else:
+            result = process(session, row, services)
+        result.children = [child.id for child in children]
         savepoint.commit()
         return result
     except (TriageError, ValueError, KeyError, TypeError) as exc:
         savepoint.rollback()
-        log.exception("processing signal %s failed", row.id)
-        repo.quarantine(session=session, row=row, reason=QuarantineReason.PROCESSING_ERROR.value,
-                        error=f"{type(exc).__name__}: {exc}")
+        log.exception("processing signal %s failed (try %d of %d)", row.id, row.tries + 1,
+                      services.settings.processing_tries)
+        row.tries += 1
+        error = f"{type(exc).__name__}: {exc}"
+        if row.tries >= services.settings.processing_tries:
+            tries = f"after {row.tries} tries: " if row.tries > 1 else ""
+            repo.quarantine(session=session, row=row, reason=QuarantineReason.PROCESSING_ERROR.value,
+                            error=f"{tries}{error}")
+        else:
+            row.error = f"try {row.tries} of {services.settings.processing_tries} failed: {error}"[:2000]
         return FlowResult(signal_id=row.id, duplicate=False, state=row.state, reason=row.quarantine_reason)
+
+
+def run_family(session: Session, row: SignalRow, services: Services) -> FlowResult:
+    """``run``, then the attached documents its reading stored (they join its case)."""
+    result = run(session, row, services)
+    for child_id in result.children:
+        child = session.get(SignalRow, child_id)
+        if child is not None and child.state == SignalState.RECEIVED.value:
+            run(session, child, services)
+    return result
 
 
 def store_family(session: Session, intake: Intake, services: Services, *, submitted_by: str | None = None
                  ) -> list[tuple[SignalRow, bool]]:
     """Store an intake, then its children (an email's attached PDFs), each once by its key:
     (row, duplicate) of each, the intake first."""
-    return [repo.store_intake(session=session, intake=item, raw_dir=services.settings.raw_dir,
-                              submitted_by=submitted_by) for item in (intake, *intake.children)]
+    return repo.store_intakes(session=session, intakes=[intake, *intake.children], submitted_by=submitted_by)
+
+
+def read(session: Session, row: SignalRow, services: Services) -> list[SignalRow]:
+    """An email the mailbox stored by its headers: read whole from its original (``from_eml``:
+    the same key), the row completed, its attached PDFs stored as document signals; a message
+    that cannot be read is quarantined with the reason. The new children (received or
+    quarantined), for the caller to run after this signal."""
+    raw = repo.original(session=session, sha=row.raw_sha256, raw_dir=services.settings.raw_dir)
+    row.unread = False
+    if raw is None:
+        repo.quarantine(session=session, row=row, reason=QuarantineReason.PROCESSING_ERROR.value,
+                        error="the original of this message is missing from the store")
+        return []
+    intake = from_eml(raw, row.raw_name or "message.eml", services.settings.limits)
+    if intake.quarantine is not None:
+        repo.quarantine(session=session, row=row, reason=str(intake.quarantine.reason), error=intake.quarantine.message)
+        return []
+    repo.update_from(row, intake.signal)
+    stored = repo.store_intakes(session=session, intakes=intake.children, submitted_by=row.submitted_by)
+    return [child for child, again in stored if not again]
 
 
 def accept(engine, intake: Intake, services: Services, *, submitted_by: str | None = None) -> FlowResult:
@@ -346,7 +392,7 @@ def ingest(session: Session, intake: Intake, services: Services, *, submitted_by
     if duplicate or row.state != SignalState.RECEIVED.value:
         result = FlowResult(signal_id=row.id, duplicate=duplicate, state=row.state, reason=row.quarantine_reason)
     else:
-        result = run(session, row, services)
+        result = run_family(session, row, services)
     for child, again in children:
         if not again and child.state == SignalState.RECEIVED.value:
             run(session, child, services)

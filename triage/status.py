@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from triage.domain import CATEGORIES, Outcome, SignalState, Source
@@ -28,9 +28,17 @@ def status(session: Session, *, model: dict[str, str | None]) -> dict[str, Any]:
         row.name: {
             "last_success": row.last_success.isoformat() if row.last_success else None,
             "last_error": row.last_error,
+            "messages": _zeros(["seen", "stored", "duplicates", "quarantined", "documents"], dict(row.cursor or {})),
+            "quarantined_by_reason": {},
         }
         for row in session.scalars(select(SourceCheckpointRow).where(SourceCheckpointRow.source == "imap"))
     }
+    folders = {name.split("/", 1)[-1]: entry for name, entry in mailboxes.items()}
+    for reason, meta in session.execute(select(SignalRow.quarantine_reason, SignalRow.meta).where(
+            SignalRow.submitted_by == "imap", SignalRow.state == SignalState.QUARANTINED.value)):
+        entry = folders.get((meta or {}).get("mailbox"))
+        if entry is not None:
+            entry["quarantined_by_reason"][reason] = entry["quarantined_by_reason"].get(reason, 0) + 1
     odoo = {
         row.name: {
             "last_success": row.last_success.isoformat() if row.last_success else None,
@@ -42,6 +50,9 @@ def status(session: Session, *, model: dict[str, str | None]) -> dict[str, Any]:
         "signals": {
             "by_source": _zeros([s.value for s in Source], count_by(session, SignalRow.source)),
             "by_state": _zeros([s.value for s in SignalState], count_by(session, SignalRow.state)),
+            # failed at least once, waiting for a retry before TRIAGE_PROCESSING_TRIES dead-letters them
+            "retrying": session.scalar(select(func.count()).select_from(SignalRow).where(
+                SignalRow.state == SignalState.RECEIVED.value, SignalRow.tries > 0)),
         },
         "quarantine": {"by_reason": count_by(session, SignalRow.quarantine_reason,
                                              SignalRow.state == SignalState.QUARANTINED.value)},

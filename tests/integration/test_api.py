@@ -262,3 +262,33 @@ def test_without_a_model_the_api_starts_but_is_not_ready(settings):
         assert answer.status_code == 503 and "training.train" in answer.json()["detail"]
         assert client.get("/v1/model", headers=_auth(key)).json()["loaded"] is False
     runtime.close()
+
+
+def test_the_quarantine_is_listed_and_replayed_by_an_admin(api):
+    from sqlalchemy import select
+
+    from triage.store.tables import AuditEventRow
+
+    client, keys, runtime = api
+    limits = runtime.services().settings.limits
+    before, limits.message_bytes = limits.message_bytes, 200  # too small for the message below
+    eml = (SAMPLES / "01_delay_bearings.eml").read_bytes()
+    taken = client.post("/v1/signals", content=eml, headers={**_auth(keys["ingester"]), "Content-Type": "message/rfc822"})
+    assert (taken.json()["state"], taken.json()["reason"]) == ("quarantined", "oversized")
+    admin = _auth(keys["admin"])
+    listing = client.get("/v1/quarantine", params={"reason": "oversized"}, headers=admin).json()
+    assert listing["total"] == 1 and listing["items"][0]["id"] == taken.json()["id"]
+    assert "the limit is 200" in listing["items"][0]["error"]
+    assert client.get("/v1/quarantine", headers=_auth(keys["reviewer"])).status_code == 403
+    assert client.get("/v1/quarantine", params={"reason": "nope"}, headers=admin).status_code == 422
+    assert client.post("/v1/quarantine/replay", json={}, headers=admin).status_code == 422
+    still = client.post("/v1/quarantine/replay", json={"ids": [taken.json()["id"]]}, headers=admin).json()
+    assert [r["outcome"] for r in still] == ["quarantined"]  # the cause is not fixed yet
+
+    limits.message_bytes = before
+    done = client.post("/v1/quarantine/replay", json={"reason": "oversized"}, headers=admin).json()
+    assert [(r["signal_id"], r["outcome"]) for r in done] == [(taken.json()["id"], "processed")]
+    assert client.get("/v1/quarantine", headers=admin).json()["total"] == 0
+    with session_scope(runtime.engine) as session:
+        audited = session.scalars(select(AuditEventRow).where(AuditEventRow.kind == "signal_replayed")).all()
+        assert [(a.data["outcome"], a.data["by"]) for a in audited] == [("quarantined", "admin"), ("processed", "admin")]

@@ -97,6 +97,7 @@ def test_a_failing_stage_quarantines_and_the_loop_goes_on(services, monkeypatch)
         raise ValueError("boom")
 
     monkeypatch.setattr(pipeline, "propose", broken)
+    monkeypatch.setattr(svc.settings, "processing_tries", 1)  # dead-lettered at the first failure
     with session_scope(engine) as session:
         result = pipeline.ingest(session, read_file(SAMPLES / "01_delay_bearings.eml", svc.settings.limits), svc)
     assert result.state == "quarantined" and result.reason == "processing_error"

@@ -12,6 +12,7 @@ from pydantic import SecretStr
 from sqlalchemy import func, select
 
 from tests.imap_server import Dovecot, dovecot_available
+from triage import pipeline
 from triage.errors import MailboxError
 from triage.ingest.imap import mailbox_name, open_mailbox, poll
 from triage.store import session_scope
@@ -195,17 +196,31 @@ def test_the_messages_suppliers_really_send(dovecot, mailbox):
     [folder] = poll(engine, services, services.settings, run_flow=False).folders
     assert (folder.seen, folder.stored, folder.duplicates) == (8, 7, 1)  # the identical copy is the one duplicate
     with session_scope(engine) as session:
-        rows = {row.message_id or row.raw_name: row for row in session.scalars(select(SignalRow))}
-        assert "15.12.2026" in rows["html-1@borg.example"].text and "<b>" not in rows["html-1@borg.example"].text
+        every = session.scalars(select(SignalRow)).all()
+        rows = {row.message_id or row.raw_name: row for row in every}
+        # stored by their headers, decoded: RFC 2047 (two charsets), raw 8-bit UTF-8
         assert rows["latin1-1@acme.example"].subject == "Liefertermin für P10002"
-        assert "Grüße" in rows["latin1-1@acme.example"].text
         assert "Jürgen Müller" in rows["latin1-1@acme.example"].sender
-        assert "pr" in rows["8bit-1@fournisseur.example"].subject
+        assert rows["8bit-1@fournisseur.example"].subject == "Retard de livraison à prévoir"
+        assert rows["8bit-1@fournisseur.example"].sender.startswith("Café Fournisseur")
         oversized = rows["big-1@acme.example"]
-        assert (oversized.state, oversized.quarantine_reason) == ("quarantined", "oversized")
+        assert (oversized.state, oversized.quarantine_reason, oversized.unread) == ("quarantined", "oversized", False)
         assert oversized.subject == "Scan"
-        states = {row.state for row in rows.values()}
-        assert states <= {"received", "quarantined"}
+        received = [row for row in every if row.state == "received"]
+        assert len(received) == 6 and all(row.unread and row.text == "" for row in received)
+        # the flow's first step reads each body from the original kept in the store
+        for row in received:
+            assert pipeline.read(session, row, services) == []
+        assert "15.12.2026" in rows["html-1@borg.example"].text and "<b>" not in rows["html-1@borg.example"].text
+        assert "Grüße" in rows["latin1-1@acme.example"].text
+        unclosed = rows[next(name for name in rows if name.endswith(".eml"))]  # no Message-ID, boundary not closed
+        assert (unclosed.text, unclosed.meta["defects"]) == ("this is not closed", ["CloseBoundaryNotFoundDefect"])
+        assert not any(row.unread for row in every)
+        from triage.status import status
+
+        folder_status = status(session, model={})["mailboxes"][mailbox_name(services.settings.imap, "INBOX")]
+        assert folder_status["quarantined_by_reason"] == {"oversized": 1}
+        assert folder_status["messages"]["seen"] == 8 and folder_status["messages"]["quarantined"] == 1
         same_id = session.scalar(select(func.count()).select_from(SignalRow)
                                  .where(SignalRow.message_id == "dup@acme.example"))
         assert same_id == 2  # the same Message-ID with other bytes is another message
@@ -246,6 +261,8 @@ def test_triage_ingest_mailbox_polls_once_and_status_shows_it(dovecot, registry_
     status = json.loads(run_triage(tmp_path, registry_copy, "status", "--json", **imap).stdout)
     mailbox = status["mailboxes"][f"{dovecot.user}@{dovecot.host}/INBOX"]
     assert mailbox["last_success"] and mailbox["last_error"] is None
+    assert mailbox["messages"] == {"seen": 3, "stored": 3, "duplicates": 0, "quarantined": 0, "documents": 0}
+    assert status["signals"]["retrying"] == 0
     assert status["signals"]["by_source"]["email"] == 3
     refused = run_triage(tmp_path, registry_copy, "ingest", "mailbox", **{**imap, "imap_password": "wrong"})
     assert refused.returncode != 0 and "login refused" in refused.stderr

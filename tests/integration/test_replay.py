@@ -59,21 +59,58 @@ def test_a_signal_read_again_after_its_limit_was_raised(trained_flow):
         assert [a.data["outcome"] for a in audited] == ["quarantined", "processed"]
 
 
-def test_a_processing_error_runs_the_flow_again_once_fixed(trained_flow, monkeypatch):
+def _retry_job(engine, services) -> dict:
+    """The in-process retry job, as if its interval had passed since the signals came in."""
+    import datetime as dt
+
+    from triage.jobs import JobContext, retry_signals
+    from triage.metrics import Metrics
+
+    with session_scope(engine) as session:
+        for row in session.scalars(select(SignalRow).where(SignalRow.state == "received")):
+            row.received_at -= dt.timedelta(seconds=services.settings.retry_seconds + 1)
+    with session_scope(engine) as session:
+        return retry_signals(session, JobContext(services.settings, engine, None, Metrics(), services=lambda: services))
+
+
+def test_a_failing_signal_is_retried_then_dead_lettered_then_replayed_once_fixed(trained_flow, monkeypatch):
     engine, services = trained_flow()
+    assert services.settings.processing_tries == 3
     original = pipeline.process
+    calls = []
 
     def broken(*args, **kwargs):
+        calls.append(1)
         raise ValueError("a bug in a stage")
 
     monkeypatch.setattr(pipeline, "process", broken)
     failed = _ingest(engine, services, _eml(2), "bug.eml")
-    assert (failed.state, failed.reason) == ("quarantined", "processing_error")
+    assert (failed.state, failed.reason) == ("received", None)  # one failure is not yet a dead letter
+    with session_scope(engine) as session:
+        row = session.get(SignalRow, failed.signal_id)
+        assert (row.tries, row.error) == (1, "try 1 of 3 failed: ValueError: a bug in a stage")
+    assert _retry_job(engine, services) == {"processed": 0, "retrying": 1, "quarantined": 0}
+    assert _retry_job(engine, services) == {"processed": 0, "retrying": 0, "quarantined": 1}
+    assert _retry_job(engine, services) == {"processed": 0, "retrying": 0, "quarantined": 0}  # left alone now
+    assert len(calls) == 3
+    with session_scope(engine) as session:
+        row = session.get(SignalRow, failed.signal_id)
+        assert (row.state, row.quarantine_reason, row.tries) == ("quarantined", "processing_error", 3)
+        assert row.error == "after 3 tries: ValueError: a bug in a stage"
     monkeypatch.setattr(pipeline, "process", original)  # the fix is deployed
     [replayed] = _replay(engine, services, ids=[failed.signal_id])
     assert replayed.outcome == "processed"
     with session_scope(engine) as session:
-        assert session.get(SignalRow, failed.signal_id).state == "processed"
+        row = session.get(SignalRow, failed.signal_id)
+        assert (row.state, row.tries) == ("processed", 0)
+
+
+def test_the_retry_job_processes_a_signal_left_received(trained_flow):
+    """A process stopped between storing a signal and running the flow on it (in-process mode)."""
+    engine, services = trained_flow()
+    with session_scope(engine) as session:
+        pipeline.store_family(session, from_eml(_eml(4), "left.eml", services.settings.limits), services)
+    assert _retry_job(engine, services) == {"processed": 1, "retrying": 0, "quarantined": 0}
 
 
 def test_a_replay_that_finds_the_message_stored_since_is_a_duplicate(trained_flow):

@@ -1,10 +1,12 @@
 """Scale-out on real servers: two Celery workers (and beat) on the local Redis and PostgreSQL.
 
-1,000 signals, one worker killed with SIGKILL mid-run: every signal is processed exactly once.
+1,000 signals, one worker killed with SIGKILL mid-run: every signal is processed exactly once;
+among them emails the mailbox stored unread, whose attached PDFs the workers store and process.
 """
 
 from __future__ import annotations
 
+import email.message
 import json
 import os
 import signal
@@ -16,7 +18,7 @@ from sqlalchemy import func, select
 
 from tests.conftest import TRIAGE, triage_env
 from triage.domain import Source
-from triage.ingest.files import from_email_row
+from triage.ingest.files import capture_eml, from_email_row
 from triage.services import open_store
 from triage.store import repository as repo
 from triage.store import session_scope
@@ -26,6 +28,19 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 REDIS_URL = os.environ.get("TRIAGE_TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
 N = 1000
+MAILED = 5
+
+
+def _with_pdf(i: int) -> bytes:
+    from importlib.resources import files
+
+    msg = email.message.EmailMessage()
+    msg["From"], msg["Subject"] = "billing@acme.example", f"Credit note for P2000{i}"
+    msg["Message-ID"] = f"<mailed-{i}@acme.example>"
+    msg.set_content(f"Hello,\n\nattached our credit note for P2000{i}.\n\nRegards")
+    pdf = (files("triage.demo") / "samples" / "credit_note_CN-2026-0042.pdf").read_bytes()
+    msg.add_attachment(pdf + f"% copy {i}\n".encode(), maintype="application", subtype="pdf", filename=f"CN-{i}.pdf")
+    return msg.as_bytes()
 
 
 @pytest.fixture
@@ -70,8 +85,11 @@ def test_two_workers_process_every_signal_exactly_once_despite_sigkill(trained, 
                    f"{i % 7 + 1} pallets, tracking 1Z999AA1{i:09d}.", "from": "dispatch@acme.example",
                    "date": "2026-11-16T09:00:00+01:00"}
             intake = from_email_row(row, json.dumps(row).encode(), f"row-{i}", source=Source.API)
-            stored, _ = repo.store_intake(session=session, intake=intake, raw_dir=settings.raw_dir)
+            stored, _ = repo.store_intake(session=session, intake=intake)
             ids.append(stored.id)
+        for i in range(MAILED):  # as the mailbox stores them: headers only, read by the worker
+            stored = repo.insert_intakes(session=session, intakes=[capture_eml(_with_pdf(i), f"INBOX-1-{i}.eml")])
+            ids.append(stored[0][0])
 
     env = triage_env(data_dir, database_url=pg_url, redis_url=redis_url, lease_seconds="10", scheduler="celery",
                      outbox_interval="5")
@@ -96,12 +114,16 @@ def test_two_workers_process_every_signal_exactly_once_despite_sigkill(trained, 
             interrupted = session.scalars(select(SignalRow.id).where(
                 SignalRow.state == "received",
                 SignalRow.lease_owner.in_([f"{os.uname().nodename}:{pid}" for pid in children]))).all()
+        total = N + 2 * MAILED  # and each mailed email's attached PDF, stored when a worker read it
         deadline = time.time() + 420
-        while _counts(engine)[0] < N and time.time() < deadline:
+        while _counts(engine)[0] < total and time.time() < deadline:
             time.sleep(1)
         processed, assessments, twice = _counts(engine)
-        assert processed == N, (processed, (tmp_path / "b.log").read_text()[-3000:])
-        assert assessments == N and twice == []  # each signal processed exactly once
+        assert processed == total, (processed, (tmp_path / "b.log").read_text()[-3000:])
+        assert assessments == total and twice == []  # each signal processed exactly once
+        with session_scope(engine) as session:
+            documents = session.scalars(select(SignalRow).where(SignalRow.source == "document")).all()
+            assert len(documents) == MAILED and all(d.meta["parent_key"].startswith("email:") for d in documents)
         print(f"held by the killed worker, reclaimed after its lease expired: {interrupted}")
         with session_scope(engine) as session:
             assert session.scalar(select(func.count()).select_from(SignalRow)

@@ -24,6 +24,7 @@ from triage.store.tables import (
     Base,
     CaseRow,
     DecisionRow,
+    OriginalRow,
     OutboxRow,
     ProposalRow,
     SignalRow,
@@ -50,22 +51,41 @@ def test_migrations_match_the_tables_and_rerun_cleanly(engine):
 def test_the_same_file_is_stored_once_and_original_kept(engine, settings):
     intake = read_file(SAMPLES / "01_delay_bearings.eml", settings.limits)
     with session_scope(engine) as session:
-        row, duplicate = repo.store_intake(session=session, intake=intake, raw_dir=settings.raw_dir)
+        row, duplicate = repo.store_intake(session=session, intake=intake)
         assert not duplicate
     again = read_file(SAMPLES / "01_delay_bearings.eml", settings.limits)
     with session_scope(engine) as session:
-        row2, duplicate = repo.store_intake(session=session, intake=again, raw_dir=settings.raw_dir)
+        row2, duplicate = repo.store_intake(session=session, intake=again)
         assert duplicate and row2.id == row.id
         assert session.scalar(select(func.count()).select_from(SignalRow)) == 1
-    assert repo.raw_path(settings.raw_dir, row.raw_sha256).read_bytes() == (SAMPLES / "01_delay_bearings.eml").read_bytes()
+        kept = repo.original(session=session, sha=row.raw_sha256)
+    assert kept == (SAMPLES / "01_delay_bearings.eml").read_bytes()
+    assert not settings.raw_dir.exists() or not any(settings.raw_dir.rglob("*"))  # in the store, not beside it
     assert row.key.startswith("email:") and row.message_id in row.key
+
+
+def test_a_batch_stores_each_key_once_and_an_original_kept_before_migration_still_reads(engine, settings):
+    first = read_file(SAMPLES / "01_delay_bearings.eml", settings.limits)
+    copy = read_file(SAMPLES / "01_delay_bearings.eml", settings.limits)
+    other = read_file(sorted(SAMPLES.glob("*.eml"))[1], settings.limits)
+    with session_scope(engine) as session:
+        stored = repo.store_intakes(session=session, intakes=[first, copy, other])
+        assert [duplicate for _, duplicate in stored] == [False, True, False]
+        assert stored[0][0] is stored[1][0] and stored[0][0].id != stored[2][0].id
+        assert session.scalar(select(func.count()).select_from(OriginalRow)) == 2
+    legacy = repo.raw_path(settings.raw_dir, "ab" * 32)  # how stores before migration 0005 kept originals
+    legacy.parent.mkdir(parents=True)
+    legacy.write_bytes(b"kept in the data dir")
+    with session_scope(engine) as session:
+        assert repo.original(session=session, sha="ab" * 32, raw_dir=settings.raw_dir) == b"kept in the data dir"
+        assert repo.original(session=session, sha="cd" * 32, raw_dir=settings.raw_dir) is None
 
 
 def test_bad_input_is_stored_quarantined_with_reason(engine, settings, tmp_path):
     bad = tmp_path / "broken.pdf"
     bad.write_bytes(b"this is no pdf")
     with session_scope(engine) as session:
-        row, _ = repo.store_intake(session=session, intake=read_file(bad, settings.limits), raw_dir=settings.raw_dir)
+        row, _ = repo.store_intake(session=session, intake=read_file(bad, settings.limits))
     with session_scope(engine) as session:
         data = status(session, model={"name": "m", "version": None})
     assert row.state == "quarantined" and row.quarantine_reason == "pdf_corrupt"
@@ -75,7 +95,7 @@ def test_bad_input_is_stored_quarantined_with_reason(engine, settings, tmp_path)
 
 def _approved_in_store(session, settings, *, confidence=0.9):
     intake = read_file(SAMPLES / "01_delay_bearings.eml", settings.limits)
-    signal, _ = repo.store_intake(session=session, intake=intake, raw_dir=settings.raw_dir)
+    signal, _ = repo.store_intake(session=session, intake=intake)
     case = repo.create_case(session=session, key="record:purchase.order:P00413:delivery_delay",
                             exception_type="delivery_delay", category="delivery_delay",
                             record=RecordRef("purchase.order", "P00413"))

@@ -79,3 +79,42 @@ def test_an_attached_pdf_becomes_a_child_document_with_a_safe_name():
     assert child.signal.meta["parent_key"] == intake.signal.key and child.signal.sender == "ar@acme.example"
     assert [a.filename for a in intake.signal.attachments] == ["inv_.pdf", "lines.csv"]  # recorded, made safe
     assert safe_filename("../../etc/passwd") == "passwd" and safe_filename(" . ") == "attachment"
+
+
+def test_headers_are_decoded_whatever_the_sender_did():
+    from triage.ingest.mime import header_text
+
+    assert header_text("=?utf-8?q?M=C3=BCller?= GmbH <a@b.de>") == "Müller GmbH <a@b.de>"
+    assert header_text("=?x-unknown?q?Gr=C3=BC=C3=9Fe?=") == "Grüße"  # unknown charset: UTF-8, else cp1252
+    assert header_text("=?iso-8859-1?q?Gr=FC=DFe?=") == "Grüße"
+    assert header_text("Re: Lieferverz\udcc3\udcb6gerung =?iso-8859-1?q?f=FCr?= PO") == "Re: Lieferverzögerung für PO"
+    assert header_text("caf\udce9 cr\udce8me") == "café crème"  # raw 8-bit cp1252
+    assert header_text("=?utf-8?b?w4RuZGVydW5n?=\r\n folded") == "Änderung folded"
+    assert header_text("=?utf-8?b?broken base64?=") != ""  # never raises
+
+
+def test_the_header_reading_alone_gives_the_key_the_full_parse_gives():
+    from triage.ingest.files import capture_eml, from_eml
+    from triage.config import LimitSettings
+
+    raw = (b"From: =?utf-8?q?J=C3=BCrgen?= <j@acme.example>\nSubject: Delay\n\tP10001\n"
+           b"Message-ID: <ABC@Acme.EXAMPLE>\nReferences: <r1@x> <r2@x>\nIn-Reply-To: <r2@x>\n\n"
+           b"Subject: not a header\n\nBody")
+    captured, read = capture_eml(raw, "m.eml"), from_eml(raw, "m.eml", LimitSettings())
+    assert captured.signal.key == read.signal.key and captured.unread and not read.unread
+    assert (captured.signal.subject, captured.signal.message_id) == ("Delay P10001", "ABC@acme.example")
+    assert captured.signal.thread_ids == read.signal.thread_ids == ["r1@x", "r2@x"]
+    assert captured.signal.sender == read.signal.sender == "Jürgen <j@acme.example>"
+    assert "not a header" in read.signal.text
+
+
+def test_an_encoded_attachment_name_is_decoded_then_made_safe():
+    from triage.ingest.mime import parse_message
+
+    raw = (b"From: a@b.example\r\nSubject: x\r\nMIME-Version: 1.0\r\n"
+           b"Content-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nsee\r\n"
+           b"--b\r\nContent-Type: application/pdf\r\n"
+           b"Content-Disposition: attachment; filename=\"=?utf-8?q?..=2F..=2FRechnung_M=C3=A4rz.pdf?=\"\r\n"
+           b"Content-Transfer-Encoding: base64\r\n\r\nJVBERi0xLjQK\r\n--b--\r\n")
+    [attachment] = parse_message(raw).attachments
+    assert attachment.filename == "Rechnung März.pdf" and attachment.data.startswith(b"%PDF")

@@ -201,6 +201,29 @@ class SignalRead(BaseModel):
     fields: dict[str, Any]
 
 
+class QuarantinedSignal(BaseModel):
+    id: int
+    source: str
+    reason: str | None
+    error: str | None = Field(description="why, in words (for a failed processing: the last error)")
+    tries: int = Field(description="failed processing attempts")
+    subject: str
+    sender: str
+    raw_name: str | None
+    received_at: dt.datetime
+
+
+class ReplayRequest(BaseModel):
+    ids: list[int] = Field(default_factory=list, max_length=500, description="signal ids; none: by reason")
+    reason: str | None = Field(default=None, max_length=40, description="every quarantined signal with this reason")
+
+
+class ReplayResult(BaseModel):
+    signal_id: int
+    outcome: str = Field(description="processed | retrying | quarantined | duplicate | missing")
+    detail: str = ""
+
+
 class CaseSummary(BaseModel):
     id: int
     exception_type: str

@@ -12,7 +12,9 @@ mailbox), ``odoo_records`` (Odoo's exceptions), ``odoo_webhook`` (hints). Parser
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from triage.domain import Signal
 from triage.errors import QuarantinedInput
@@ -25,3 +27,9 @@ class Intake:
     raw_name: str
     quarantine: QuarantinedInput | None = None
     children: list[Intake] = field(default_factory=list)  # an email's PDF attachments, as documents
+    unread: bool = False  # headers only so far (the mailbox): the flow reads the body from the original
+
+    @cached_property
+    def sha256(self) -> str:
+        """The SHA-256 of the original bytes (computed once: keys and the originals use it)."""
+        return hashlib.sha256(self.raw).hexdigest()

@@ -2,21 +2,23 @@
 
 The only module that imports imapclient. Per account and folder a checkpoint row in the store
 (source ``imap``, name ``<user>@<host>/<folder>``) holds UIDVALIDITY and the last stored UID.
-A poll takes the folder's checkpoint row under a row lock that other pollers skip (``SELECT
-... FOR UPDATE SKIP LOCKED``: two pollers on one mailbox never fetch the same batch), then,
-batch by batch:
+Every step that moves it takes the row under a lock that other pollers skip (``SELECT ... FOR
+UPDATE SKIP LOCKED``). A poll:
 
-1. the UIDs above the checkpoint, in order, ``TRIAGE_IMAP_BATCH`` at a time;
-2. their ``RFC822.SIZE`` first: a message above ``TRIAGE_MAX_MESSAGE_BYTES`` is fetched as
-   headers only and stored quarantined (``oversized``) with them; the others with
-   ``BODY.PEEK[]``, which leaves them unread;
-3. each message stored once by its signal key (normalised Message-ID plus the SHA-256 of the
-   message), and the checkpoint moved to the batch's last UID, in one transaction: a poller
-   that dies between batches resumes after the last committed one, and one that dies inside a
-   batch fetches that batch again, where the keys make the stored messages duplicates;
+1. searches the UIDs above the checkpoint once (what arrives meanwhile waits for the next poll)
+   and cuts them into batches of ``TRIAGE_IMAP_BATCH``;
+2. per batch, under the lock, the UIDs the checkpoint has not passed (a second poller may have
+   stored some meanwhile): ``RFC822.SIZE`` first, then ``BODY.PEEK[]`` (which leaves messages
+   unread), or, above ``TRIAGE_MAX_MESSAGE_BYTES``, the headers only, stored quarantined
+   (``oversized``);
+3. stores the batch in the same transaction: each message once by its signal key
+   (normalised Message-ID plus SHA-256) with its original and its decoded headers, and the
+   checkpoint moved to the batch's last UID. A poller that dies between batches resumes after
+   the last committed one; one that dies inside a batch fetches it again, and the keys make
+   what was stored duplicates;
 4. after the commit, and only then, the configured flag (``\\Seen``, a keyword) or move;
-5. the flow on the new signals, each email before its attached PDFs (stored as document signals
-   of their own that join the email's case), or a worker hand-over (``TRIAGE_SCHEDULER=celery``).
+5. the flow on the new signals (``pipeline.run_family``: the body read from the original first,
+   then each email before its attached PDFs), or a worker hand-over (``TRIAGE_SCHEDULER=celery``).
 
 A changed UIDVALIDITY (the server renumbered the folder) restarts the folder from its first
 UID; the keys deduplicate what was stored before. Messages are never deleted.
@@ -36,10 +38,10 @@ from imapclient.exceptions import IMAPClientError, LoginError
 from sqlalchemy import Engine, select
 
 from triage.config import ImapSettings, Settings
-from triage.domain import QuarantineReason, Signal, Source
+from triage.domain import QuarantineReason
 from triage.errors import ConfigError, MailboxError, QuarantinedInput
 from triage.ingest import Intake
-from triage.ingest.files import email_key, from_eml
+from triage.ingest.files import capture_eml
 from triage.store import repository as repo
 from triage.store import session_scope
 from triage.store.tables import SignalRow, SourceCheckpointRow
@@ -122,31 +124,20 @@ def _claim(session, name: str) -> SourceCheckpointRow | None:
                           .with_for_update(skip_locked=True))
 
 
-def _read(raw: bytes, name: str, limits) -> Intake:
-    """``from_eml``; a message that breaks the parser is stored quarantined, never blocks the folder."""
-    try:
-        return from_eml(raw, name, limits)
-    except Exception as exc:  # a parser bug on hostile input must not stop the mailbox
-        log.exception("parsing %s failed", name)
-        intake = Intake(Signal(key=email_key(None, raw), source=Source.EMAIL, received_at=repo.now()), raw, name)
-        intake.quarantine = QuarantinedInput(QuarantineReason.MALFORMED_MIME, f"{type(exc).__name__}: {exc}")
-        return intake
-
-
 def _headers_only(header: bytes, size: int, name: str, limits) -> Intake:
     """An oversized message: stored with its headers, quarantined with the reason."""
-    intake = from_eml(header, name, limits)
-    intake.signal.key = email_key(intake.signal.message_id, header)
-    intake.quarantine = QuarantinedInput(
+    intake = capture_eml(header, name)
+    intake.unread = False
+    intake.quarantine = intake.quarantine or QuarantinedInput(
         QuarantineReason.OVERSIZED,
         f"message is {size} bytes; the limit is {limits.message_bytes} (stored with its headers only)")
     return intake
 
 
 def poll_folder(client: IMAPClient, engine: Engine, settings: Settings, folder: str, *,
-                store: Callable, after_commit: Callable[[list[int]], None] | None = None) -> FolderReport:
-    """Poll one folder to its end, batch by batch. ``store(session, intake)`` returns (row,
-    duplicate) of the message and then of each attached document."""
+                after_commit: Callable[[list[int]], Counter] | None = None) -> FolderReport:
+    """Poll one folder to its end, batch by batch. ``after_commit(ids)`` gets the signal ids a
+    batch stored (the flow) and returns what the flow found (quarantined, documents)."""
     imap = settings.imap
     name = mailbox_name(imap, folder)
     report = FolderReport(folder)
@@ -154,61 +145,98 @@ def poll_folder(client: IMAPClient, engine: Engine, settings: Settings, folder: 
     uidvalidity = int(selected[b"UIDVALIDITY"])
     with session_scope(engine) as session:  # the row exists before any poller locks it
         repo.checkpoint(session=session, source="imap", name=name)
-    while True:
+    with session_scope(engine) as session:
+        checkpoint = _claim(session, name)
+        if checkpoint is None:
+            report.skipped = "another poller holds this folder"
+            return report
+        if checkpoint.uidvalidity not in (None, uidvalidity):
+            log.warning("%s: UIDVALIDITY changed from %s to %s: reading the folder again (stored messages "
+                        "are recognised by their key)", name, checkpoint.uidvalidity, uidvalidity)
+            checkpoint.last_uid, report.rescanned = 0, True
+        checkpoint.uidvalidity = uidvalidity
+        last = checkpoint.last_uid or 0
+        # one SEARCH per poll; what arrives meanwhile waits for the next poll
+        pending = sorted(uid for uid in client.search(["UID", f"{last + 1}:*"]) if uid > last)
+        if not pending:
+            _count(checkpoint, Counter())
+            return report
+    for start in range(0, len(pending), imap.batch):
         with session_scope(engine) as session:
             checkpoint = _claim(session, name)
-            if checkpoint is None:
+            if checkpoint is None or checkpoint.uidvalidity != uidvalidity:
                 report.skipped = "another poller holds this folder"
-                return report
-            if checkpoint.uidvalidity not in (None, uidvalidity):
-                log.warning("%s: UIDVALIDITY changed from %s to %s: reading the folder again (stored messages "
-                            "are recognised by their key)", name, checkpoint.uidvalidity, uidvalidity)
-                checkpoint.last_uid, report.rescanned = 0, True
-            checkpoint.uidvalidity = uidvalidity
+                break
             last = checkpoint.last_uid or 0
-            uids = sorted(uid for uid in client.search(["UID", f"{last + 1}:*"]) if uid > last)[: imap.batch]
-            stored: list[int] = []
-            if uids:
-                stored, counts = _store_batch(client, session, uids, folder, uidvalidity, settings.limits, store)
-                report.add(counts)
-                checkpoint.last_uid = uids[-1]
-                totals = Counter(checkpoint.cursor or {})
-                totals.update(counts)  # running totals for /metrics (zeros kept), committed with the batch
-                checkpoint.cursor = dict(totals)
-            checkpoint.last_success, checkpoint.last_error, checkpoint.updated_at = repo.now(), None, repo.now()
-        if not uids:
-            return report
-        _mark(client, imap, uids)
-        if after_commit is not None:
-            after_commit(stored)
-        if len(uids) < imap.batch:
-            return report
+            uids = [uid for uid in pending[start:start + imap.batch] if uid > last]  # another poller's meanwhile
+            fetched = _fetch(client, uids, settings.limits) if uids else {}
+            stored, counts = _store_batch(fetched, session, uids, folder, uidvalidity, settings.limits)
+            report.add(counts)
+            checkpoint.last_uid = max([last, *uids])
+            _count(checkpoint, counts)
+        if uids:
+            _mark(client, imap, uids)
+        if after_commit is not None and stored:
+            found = after_commit(stored)
+            report.add(found)
+            with session_scope(engine) as session:  # what the flow found, in the folder's running totals
+                _count(_locked(session, name), found, success=False)
+    return report
 
 
-def _store_batch(client: IMAPClient, session, uids: list[int], folder: str, uidvalidity: int, limits,
-                 store: Callable) -> tuple[list[int], Counter]:
-    """Fetch and store one batch (sizes first): the stored signals' ids and the batch's counts."""
+def _fetch(client: IMAPClient, uids: list[int], limits) -> dict:
+    """One batch from the server: ``{uid: (size, bytes, whole)}``; ``whole`` is False where only
+    the headers of a message above ``TRIAGE_MAX_MESSAGE_BYTES`` were fetched."""
     sizes = {uid: int(data[b"RFC822.SIZE"]) for uid, data in client.fetch(uids, ["RFC822.SIZE"]).items()}
     small = [uid for uid in uids if sizes.get(uid, 0) <= limits.message_bytes]
     large = [uid for uid in uids if uid in sizes and uid not in small]
-    bodies = client.fetch(small, ["BODY.PEEK[]"]) if small else {}
-    headers = client.fetch(large, ["BODY.PEEK[HEADER]"]) if large else {}
-    ids, counts = [], Counter()
+    out = {}
+    if small:
+        out.update((uid, (sizes[uid], bytes(data[b"BODY[]"]), True))
+                   for uid, data in client.fetch(small, ["BODY.PEEK[]"]).items() if b"BODY[]" in data)
+    if large:
+        out.update((uid, (sizes[uid], bytes(data[b"BODY[HEADER]"]), False))
+                   for uid, data in client.fetch(large, ["BODY.PEEK[HEADER]"]).items() if b"BODY[HEADER]" in data)
+    return out
+
+
+def _count(checkpoint: SourceCheckpointRow | None, counts: Counter, *, success: bool = True) -> None:
+    """Running totals for /metrics and status (zeros kept), committed with the batch."""
+    if checkpoint is None:
+        return
+    totals = Counter(checkpoint.cursor or {})
+    totals.update(counts)
+    checkpoint.cursor = dict(totals)
+    if success:
+        checkpoint.last_success, checkpoint.last_error = repo.now(), None
+    checkpoint.updated_at = repo.now()
+
+
+def _locked(session, name: str) -> SourceCheckpointRow | None:
+    return session.scalar(select(SourceCheckpointRow)
+                          .where(SourceCheckpointRow.source == "imap", SourceCheckpointRow.name == name)
+                          .with_for_update())
+
+
+def _store_batch(fetched: dict, session, uids: list[int], folder: str, uidvalidity: int, limits
+                 ) -> tuple[list[int], Counter]:
+    """Store one fetched batch by the messages' headers: the stored signals' ids and the
+    batch's counts. The flow reads the bodies (``pipeline.read``)."""
+    intakes = []
     for uid in uids:
-        raw_name = f"{folder}-{uidvalidity}-{uid}.eml"
-        if uid in bodies:
-            intake = _read(bytes(bodies[uid][b"BODY[]"]), raw_name, limits)
-        elif uid in headers:
-            intake = _headers_only(bytes(headers[uid][b"BODY[HEADER]"]), sizes[uid], raw_name, limits)
-        else:  # expunged between SEARCH and FETCH: nothing to store
+        if uid not in fetched:  # expunged between SEARCH and FETCH: nothing to store
             continue
+        size, raw, whole = fetched[uid]
+        raw_name = f"{folder}-{uidvalidity}-{uid}.eml"
+        intake = capture_eml(raw, raw_name) if whole else _headers_only(raw, size, raw_name, limits)
         intake.signal.meta = {**intake.signal.meta, "mailbox": folder, "uid": uid, "uidvalidity": uidvalidity}
-        (row, duplicate), *children = store(session, intake)
-        counts.update(seen=1, duplicates=int(duplicate), stored=int(not duplicate),
-                      quarantined=int(not duplicate and intake.quarantine is not None),
-                      documents=sum(not again for _, again in children))
-        ids += [row.id, *(child.id for child, _ in children)]
-    return ids, counts
+        intakes.append(intake)
+    stored = repo.insert_intakes(session=session, intakes=intakes, submitted_by="imap")
+    counts = Counter(seen=len(stored))
+    for intake, (_, duplicate) in zip(intakes, stored, strict=True):
+        counts.update(duplicates=int(duplicate), stored=int(not duplicate),
+                      quarantined=int(not duplicate and intake.quarantine is not None))
+    return [signal_id for signal_id, duplicate in stored if not duplicate], counts
 
 
 def _mark(client: IMAPClient, imap: ImapSettings, uids: list[int]) -> None:
@@ -219,7 +247,7 @@ def _mark(client: IMAPClient, imap: ImapSettings, uids: list[int]) -> None:
             client.add_flags(uids, flags)
         if imap.move_to:
             client.move(uids, imap.move_to)
-    except IMAPClientError as exc:  # the messages are stored: a flag that failed is only cosmetic
+    except (OSError, IMAPClientError) as exc:  # the messages are stored: a flag that failed is only cosmetic
         log.warning("could not flag or move %d stored message(s): %s", len(uids), exc)
 
 
@@ -228,8 +256,6 @@ def poll(engine: Engine, services, settings: Settings, *, connect: Callable[[Ima
     """Poll every configured folder once; connection errors are retried with backoff (a new
     connection resumes after the last committed batch), then recorded (``triage status``,
     ``/readyz``) and raised as ``MailboxError``. ``run_flow=False`` only stores the messages."""
-    from triage import pipeline
-
     report = PollReport(mailbox_name(settings.imap))
     done: set[str] = set()
     for attempt in range(1, attempts + 1):
@@ -241,8 +267,6 @@ def poll(engine: Engine, services, settings: Settings, *, connect: Callable[[Ima
                         continue
                     report.folders.append(poll_folder(
                         client, engine, settings, folder,
-                        store=lambda session, intake: pipeline.store_family(session, intake, services,
-                                                                            submitted_by="imap"),
                         after_commit=(lambda ids: _flow(engine, services, ids)) if run_flow else None))
                     done.add(folder)
             finally:
@@ -274,8 +298,10 @@ def _logout(client: IMAPClient) -> None:
         pass
 
 
-def _flow(engine: Engine, services, signal_ids: list[int]) -> None:
-    """The flow on the signals a batch stored (or, scale-out, a worker hand-over)."""
+def _flow(engine: Engine, services, signal_ids: list[int]) -> Counter:
+    """The flow on the signals a batch stored, each read first and then its attached PDFs (they
+    join its case); or, scale-out, a worker hand-over. What the flow found: quarantined
+    messages and the documents stored from attachments."""
     from triage import pipeline
 
     if services.settings.scheduler == "celery":
@@ -283,9 +309,12 @@ def _flow(engine: Engine, services, signal_ids: list[int]) -> None:
 
         for signal_id in signal_ids:
             enqueue_signal(signal_id)
-        return
-    for signal_id in signal_ids:  # each email before its attachments: they join its case
+        return Counter()
+    found: Counter = Counter()
+    for signal_id in signal_ids:
         with session_scope(engine) as session:
             row = session.get(SignalRow, signal_id)
             if row is not None and row.state == "received":
-                pipeline.run(session, row, services)
+                result = pipeline.run_family(session, row, services)
+                found.update(quarantined=int(row.state == "quarantined"), documents=len(result.children))
+    return found

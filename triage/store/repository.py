@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from triage.domain import RecordRef, Signal, SignalState, Source
@@ -16,64 +15,120 @@ from triage.store.tables import (
     AuditEventRow,
     CaseRow,
     DecisionRow,
+    OriginalRow,
     OutboxRow,
     ProposalRow,
     SignalRow,
 )
 
 
-def keep_raw(raw_dir: Path, raw: bytes) -> str:
-    """Keep the original bytes, content-addressed; returns their SHA-256."""
-    sha = hashlib.sha256(raw).hexdigest()
-    path = raw_dir / sha[:2] / sha
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_bytes(raw)
-        tmp.replace(path)
-    return sha
-
-
 def raw_path(raw_dir: Path, sha: str) -> Path:
+    """Where stores before migration 0005 kept an original (the data dir); read as a fallback."""
     return raw_dir / sha[:2] / sha
+
+
+def original(*, session: Session, sha: str | None, raw_dir: Path | None = None) -> bytes | None:
+    """The original bytes kept for a signal (``raw_sha256``): from the store, else from the data
+    dir where older versions kept them; None when neither has them."""
+    if not sha:
+        return None
+    data = session.scalar(select(OriginalRow.data).where(OriginalRow.sha256 == sha))
+    if data is None and raw_dir is not None and raw_path(raw_dir, sha).is_file():
+        data = raw_path(raw_dir, sha).read_bytes()
+    return data
+
+
+def _keep_originals(session: Session, intakes: list[Intake]) -> None:
+    """Keep each original once, content-addressed (one lookup and one insert for all)."""
+    new = {intake.sha256: intake.raw for intake in intakes}
+    if new:
+        kept = set(session.scalars(select(OriginalRow.sha256).where(OriginalRow.sha256.in_(list(new)))))
+        fresh = [{"sha256": sha, "size": len(raw), "data": raw, "kept_at": now()}
+                 for sha, raw in new.items() if sha not in kept]
+        if fresh:
+            session.execute(insert(OriginalRow), fresh)
 
 
 def audit(session: Session, kind: str, subject_type: str, subject_id: int | None, **data) -> None:
     session.add(AuditEventRow(kind=kind, subject_type=subject_type, subject_id=subject_id, data=data))
 
 
-def store_intake(*, session: Session, intake: Intake, raw_dir: Path,
-                 submitted_by: str | None = None) -> tuple[SignalRow, bool]:
+def store_intake(*, session: Session, intake: Intake, submitted_by: str | None = None) -> tuple[SignalRow, bool]:
     """Store an intake once (by its key); returns (row, duplicate)."""
+    return store_intakes(session=session, intakes=[intake], submitted_by=submitted_by)[0]
+
+
+def store_intakes(*, session: Session, intakes: list[Intake], submitted_by: str | None = None
+                  ) -> list[tuple[SignalRow, bool]]:
+    """Store intakes, each once by its key, with their originals: (row, duplicate) of each, in
+    order (``insert_intakes``, then the rows in one query)."""
+    stored = insert_intakes(session=session, intakes=intakes, submitted_by=submitted_by)
+    ids = {signal_id for signal_id, _ in stored}
+    rows = {row.id: row for row in session.scalars(select(SignalRow).where(SignalRow.id.in_(ids)))} if ids else {}
+    return [(rows[signal_id], duplicate) for signal_id, duplicate in stored]
+
+
+def insert_intakes(*, session: Session, intakes: list[Intake], submitted_by: str | None = None
+                   ) -> list[tuple[int, bool]]:
+    """Store intakes, each once by its key, with their originals: (signal id, duplicate) of
+    each, in order. One key lookup and one multi-row insert for all (the mailbox stores a
+    batch at a time); a key seen twice in the list is stored once, the second a duplicate."""
+    keys = list({intake.signal.key for intake in intakes})
+    ids = dict(session.execute(select(SignalRow.key, SignalRow.id).where(SignalRow.key.in_(keys))).all()) if keys else {}
+    pending: dict[str, Intake] = {}
+    for intake in intakes:
+        if intake.signal.key not in ids:
+            pending.setdefault(intake.signal.key, intake)
+    _keep_originals(session, list(pending.values()))
+    if pending:
+        session.flush()
+        values = [_new_row(intake, submitted_by) for intake in pending.values()]
+        table = SignalRow.__table__  # Core, not the ORM: a batch is plain values, nothing to track
+        ids.update(session.execute(insert(table).returning(table.c.key, table.c.id), values).all())
+    out, seen = [], set()
+    for intake in intakes:
+        key = intake.signal.key
+        duplicate = key not in pending or key in seen
+        seen.add(key)
+        if not duplicate and intake.quarantine:
+            audit(session, "signal_quarantined", "signal", ids[key], reason=str(intake.quarantine.reason),
+                  error=intake.quarantine.message[:2000])
+        out.append((ids[key], duplicate))
+    return out
+
+
+def _new_row(intake: Intake, submitted_by: str | None) -> dict:
     signal = intake.signal
-    existing = session.scalar(select(SignalRow).where(SignalRow.key == signal.key))
-    if existing is not None:
-        return existing, True
-    row = SignalRow(
-        key=signal.key,
-        source=signal.source.value,
-        state=SignalState.QUARANTINED.value if intake.quarantine else SignalState.RECEIVED.value,
-        quarantine_reason=str(intake.quarantine.reason) if intake.quarantine else None,
-        error=intake.quarantine.message if intake.quarantine else None,
-        received_at=signal.received_at,
-        sent_at=signal.sent_at,
-        subject=signal.subject,
-        sender=signal.sender[:320],
-        message_id=signal.message_id,
-        thread_ids=signal.thread_ids,
-        doc_type=signal.doc_type,
-        text=signal.text,
-        raw_sha256=keep_raw(raw_dir, intake.raw),
-        raw_name=intake.raw_name[:500],
-        attachments=[vars(a) for a in signal.attachments],
-        meta=signal.meta,
-        submitted_by=submitted_by,
-    )
-    session.add(row)
-    session.flush()
-    if intake.quarantine:
-        audit(session, "signal_quarantined", "signal", row.id, reason=row.quarantine_reason, error=row.error)
-    return row, False
+    return {
+        "key": signal.key,
+        "source": signal.source.value,
+        "state": SignalState.QUARANTINED.value if intake.quarantine else SignalState.RECEIVED.value,
+        "quarantine_reason": str(intake.quarantine.reason) if intake.quarantine else None,
+        "error": intake.quarantine.message if intake.quarantine else None,
+        "received_at": signal.received_at,
+        "sent_at": signal.sent_at,
+        "subject": signal.subject,
+        "sender": signal.sender[:320],
+        "message_id": signal.message_id,
+        "thread_ids": signal.thread_ids,
+        "doc_type": signal.doc_type,
+        "text": signal.text,
+        "raw_sha256": intake.sha256,
+        "raw_name": intake.raw_name[:500],
+        "attachments": [vars(a) for a in signal.attachments],
+        "meta": signal.meta,
+        "submitted_by": submitted_by,
+        "unread": intake.unread,
+        "tries": 0,
+        "fields": {},
+    }
+
+
+def update_from(row: SignalRow, signal: Signal) -> None:
+    """A stored signal's fields from a new reading of its original (the key stays)."""
+    row.subject, row.sender, row.sent_at = signal.subject, signal.sender[:320], signal.sent_at
+    row.message_id, row.thread_ids, row.doc_type, row.text = signal.message_id, signal.thread_ids, signal.doc_type, signal.text
+    row.attachments, row.meta = [vars(a) for a in signal.attachments], {**(row.meta or {}), **signal.meta}
 
 
 def to_signal(row: SignalRow) -> Signal:

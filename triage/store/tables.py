@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -62,6 +62,21 @@ class SignalRow(Base):
     submitted_by: Mapped[str | None] = mapped_column(String(100))
     lease_owner: Mapped[str | None] = mapped_column(String(100))
     lease_until: Mapped[dt.datetime | None]
+    # stored from its headers (the mailbox); the flow reads the body from the original first
+    unread: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    tries: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # failed processing attempts
+
+
+class OriginalRow(Base):
+    """The original bytes of every intake, content-addressed (a signal's ``raw_sha256``): kept
+    in the same transaction as the signal, and reachable from every worker of a deployment."""
+
+    __tablename__ = "originals"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    size: Mapped[int] = mapped_column(Integer)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    kept_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
 class CaseRow(Base):
