@@ -128,19 +128,13 @@ def _print_activities(writer, engine=None) -> None:
 
 def _print_write_errors(engine) -> None:
     """Why outbox items failed or wait for a retry (validation errors are not retried)."""
-    from sqlalchemy import select
-
+    from triage.status import write_errors
     from triage.store import session_scope
-    from triage.store.tables import OutboxRow
 
     with session_scope(engine) as session:
-        rows = session.scalars(select(OutboxRow).where(OutboxRow.last_error.is_not(None),
-                                                       OutboxRow.state.in_(("failed", "pending")))
-                               .order_by(OutboxRow.id)).all()
-        for row in rows:
-            what = "failed" if row.state == "failed" else f"will be retried (attempt {row.attempts})"
-            err.print(f"activity on {row.payload.get('res_model')} {row.payload.get('res_name')} {what}: "
-                      f"{row.last_error}")
+        for item in reversed(write_errors(session, limit=500)):
+            what = "failed" if item["state"] == "failed" else f"will be retried (attempt {item['attempts']})"
+            err.print(f"activity on {item['record']} {what}: {item['error']}")
 
 
 @ingest_app.command("file")

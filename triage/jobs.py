@@ -127,16 +127,21 @@ def retry_signals(session: Session, ctx: JobContext) -> dict:
     the reclaim task re-enqueues them)."""
     if ctx.services is None:
         return {"skipped": "no model served"}
-    from triage import pipeline
-    from triage.leases import expired_signals
+    from triage import leases, pipeline
 
     services, counts = ctx.services(), {"processed": 0, "retrying": 0, "quarantined": 0}
-    for signal_id in expired_signals(session=session, grace_seconds=ctx.settings.retry_seconds):
+    owner = leases.owner_id()
+    for signal_id in leases.expired_signals(session=session, grace_seconds=ctx.settings.retry_seconds):
+        with session_scope(ctx.engine) as own:  # a lease, as a worker takes one: never run twice at once
+            if not leases.claim_signal(session=own, signal_id=signal_id, owner=owner,
+                                       seconds=ctx.settings.lease_seconds):
+                continue
         with session_scope(ctx.engine) as own:
-            row = own.get(SignalRow, signal_id)
-            if row is None or row.state != "received":
+            row = leases.holds_lease(session=own, signal_id=signal_id, owner=owner)
+            if row is None:
                 continue
             state = pipeline.run_family(own, row, services).state
+            leases.release(row)
             counts[{"received": "retrying"}.get(state, state)] += 1
     if any(counts.values()):
         log.info("retried left-behind signals: %s", counts)

@@ -59,7 +59,7 @@ def status(session: Session, *, model: dict[str, str | None]) -> dict[str, Any]:
         "cases": {"by_category": _zeros(CATEGORIES, count_by(session, CaseRow.category))},
         "decisions": {"by_outcome": _zeros([o.value for o in Outcome], count_by(session, DecisionRow.outcome))},
         "outbox": {"by_state": _zeros(["pending", "sent", "failed"], count_by(session, OutboxRow.state)),
-                   "errors": _write_errors(session)},
+                   "errors": write_errors(session)},
         "feedback": {"by_outcome": _zeros(["done", "cancelled", "resolved"], count_by(session, FeedbackRow.outcome))},
         "mailboxes": mailboxes,
         "odoo": odoo,
@@ -67,7 +67,7 @@ def status(session: Session, *, model: dict[str, str | None]) -> dict[str, Any]:
     }
 
 
-def _write_errors(session: Session, limit: int = 20) -> list[dict[str, Any]]:
+def write_errors(session: Session, limit: int = 20) -> list[dict[str, Any]]:
     """The newest writes that failed or wait for a retry, with Odoo's reason."""
     rows = session.scalars(select(OutboxRow).where(OutboxRow.last_error.is_not(None),
                                                    OutboxRow.state.in_(("failed", "pending")))

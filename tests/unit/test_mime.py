@@ -118,3 +118,19 @@ def test_an_encoded_attachment_name_is_decoded_then_made_safe():
            b"Content-Transfer-Encoding: base64\r\n\r\nJVBERi0xLjQK\r\n--b--\r\n")
     [attachment] = parse_message(raw).attachments
     assert attachment.filename == "Rechnung März.pdf" and attachment.data.startswith(b"%PDF")
+
+
+def test_a_forwarded_message_attached_whole_is_read_with_its_pdf():
+    import email.message
+
+    inner = email.message.EmailMessage()
+    inner["From"], inner["Subject"] = "sales@acme.example", "Lieferverzug P10077"
+    inner.set_content("Die Lieferung zu P10077 verschiebt sich auf den 18.12.2026.")
+    inner.add_attachment(b"%PDF-1.4\n%inner", maintype="application", subtype="pdf", filename="AB-77.pdf")
+    outer = email.message.EmailMessage()
+    outer["From"], outer["Subject"] = "buyer@ourco.example", "Fwd: Lieferverzug P10077"
+    outer.set_content("FYI, see the supplier's message.")
+    outer.add_attachment(inner)  # message/rfc822
+    msg = parse_message(outer.as_bytes())
+    assert "FYI" in msg.text and "18.12.2026" in msg.text
+    assert [a.filename for a in msg.attachments] == ["AB-77.pdf"]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -214,7 +214,8 @@ class QuarantinedSignal(BaseModel):
 
 
 class ReplayRequest(BaseModel):
-    ids: list[int] = Field(default_factory=list, max_length=500, description="signal ids; none: by reason")
+    ids: list[Annotated[int, Field(ge=1, le=MAX_ID)]] = Field(default_factory=list, max_length=500,
+                                                               description="signal ids; none: by reason")
     reason: str | None = Field(default=None, max_length=40, description="every quarantined signal with this reason")
 
 
