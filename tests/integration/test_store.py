@@ -159,3 +159,36 @@ def test_kill_switch_keeps_approved_items_waiting(engine, settings):
         assert result.skipped_kill_switch and result.sent == 0
         assert session.scalar(select(OutboxRow.state)) == "pending"
         assert session.scalar(select(func.count()).select_from(CaseRow)) == 1
+
+
+def test_two_transactions_keeping_the_same_original_at_once_both_succeed(pg_url, settings):
+    """The same PDF attached to two emails read by two workers: one copy kept, neither fails."""
+    import threading
+
+    engine = connect(pg_url)
+    migrate(engine)
+    pdf = (SAMPLES / "credit_note_CN-2026-0042.pdf").read_bytes()
+    first, second = (read_file(SAMPLES / "credit_note_CN-2026-0042.pdf", settings.limits) for _ in range(2))
+    second.signal.key = "document:the-same-bytes-under-another-key"
+    errors = []
+    with session_scope(engine) as session:
+        repo.store_intakes(session=session, intakes=[first])  # not committed yet: the other waits on the key
+
+        def other():
+            try:
+                with session_scope(engine) as other_session:
+                    repo.store_intakes(session=other_session, intakes=[second])
+            except Exception as exc:  # noqa: BLE001 - asserted below
+                errors.append(exc)
+
+        thread = threading.Thread(target=other)
+        thread.start()
+        thread.join(1.0)
+        assert thread.is_alive()  # blocked on the uncommitted original
+    thread.join(30)
+    assert errors == []
+    with session_scope(engine) as session:
+        assert session.scalar(select(func.count()).select_from(OriginalRow)) == 1
+        assert repo.original(session=session, sha=first.sha256) == pdf
+        assert session.scalar(select(func.count()).select_from(SignalRow)) == 2
+    engine.dispose()

@@ -6,6 +6,7 @@ import datetime as dt
 from pathlib import Path
 
 from sqlalchemy import func, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from triage.domain import RecordRef, Signal, SignalState, Source
@@ -45,8 +46,9 @@ def _keep_originals(session: Session, intakes: list[Intake]) -> None:
         kept = set(session.scalars(select(OriginalRow.sha256).where(OriginalRow.sha256.in_(list(new)))))
         fresh = [{"sha256": sha, "size": len(raw), "data": raw, "kept_at": now()}
                  for sha, raw in new.items() if sha not in kept]
-        if fresh:
-            session.execute(insert(OriginalRow), fresh)
+        if fresh:  # two transactions may keep the same bytes at once (the same PDF on two emails)
+            dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+            session.execute(dialect.insert(OriginalRow).on_conflict_do_nothing(index_elements=["sha256"]), fresh)
 
 
 def audit(session: Session, kind: str, subject_type: str, subject_id: int | None, **data) -> None:
