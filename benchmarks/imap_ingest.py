@@ -21,8 +21,9 @@ Then measures, per mix:
   data dir by default). Reading bodies and attachments is the flow's first step
   (``pipeline.read``), measured apart as ``read`` over the same messages.
 
-The baseline runs before and after the ingest; the faster of the two counts. Prints both
-times, messages per second and the ratio (target: ingest within 1.5x the raw fetch).
+Each is measured twice, alternating (the ingest into a fresh store each time); the faster of
+each counts. Prints the times, messages per second and the ratio (target: ingest within 1.5x
+the raw fetch).
 """
 
 from __future__ import annotations
@@ -117,29 +118,31 @@ def _run(mix: str, args, Dovecot, settings_for, poll, open_store) -> float:
         print(f"[{mix}] appending {args.messages} messages ({sum(map(len, messages)) / len(messages) / 1024:.1f} KB "
               f"on average) to Dovecot on port {server.port} ...", flush=True)
         server.append_many(messages)
-        settings = settings_for(server, Path(tmp) / "var")
-        engine = open_store(settings)
-        services = SimpleNamespace(settings=settings)
-
-        before, size = _raw_fetch(server, args.batch)
-        print(f"[{mix}] raw fetch: {before:7.2f} s  ({args.messages / before:7.0f} msg/s, {size / 1e6:.1f} MB)",
-              flush=True)
-        started = time.perf_counter()
-        report = poll(engine, services, settings, run_flow=False)
-        ingest = time.perf_counter() - started
-        stored = sum(f.stored for f in report.folders)
-        print(f"[{mix}] ingest:    {ingest:7.2f} s  ({stored / ingest:7.0f} msg/s, {stored} stored)", flush=True)
-        after, _ = _raw_fetch(server, args.batch)
-        print(f"[{mix}] raw fetch: {after:7.2f} s  (again)")
-        read, count = _read(engine, services)
+        fetches, ingests, engines = [], [], []
+        for attempt in (1, 2):  # each measured twice, alternating; the faster of each counts
+            seconds, size = _raw_fetch(server, args.batch)
+            fetches.append(seconds)
+            print(f"[{mix}] raw fetch: {seconds:7.2f} s  ({args.messages / seconds:7.0f} msg/s, {size / 1e6:.1f} MB)",
+                  flush=True)
+            settings = settings_for(server, Path(tmp) / f"var{attempt}")  # a fresh store each time
+            engines.append(open_store(settings))
+            services = SimpleNamespace(settings=settings)
+            started = time.perf_counter()
+            report = poll(engines[-1], services, settings, run_flow=False)
+            ingests.append(time.perf_counter() - started)
+            stored = sum(f.stored for f in report.folders)
+            print(f"[{mix}] ingest:    {ingests[-1]:7.2f} s  ({stored / ingests[-1]:7.0f} msg/s, {stored} stored)",
+                  flush=True)
+            if stored != args.messages:
+                sys.exit(f"stored {stored} of {args.messages} messages")
+        read, count = _read(engines[0], services)
         print(f"[{mix}] read (the flow's first step, apart): {read:.2f} s for {count} messages "
               f"({read / max(count, 1) * 1e3:.2f} ms each)")
-        ratio = ingest / min(before, after)
-        print(f"[{mix}] ratio ingest / raw fetch: {ratio:.2f}x (target <= {TARGET}x): "
+        ratio = min(ingests) / min(fetches)
+        print(f"[{mix}] ratio ingest / raw fetch (best of two each): {ratio:.2f}x (target <= {TARGET}x): "
               f"{'met' if ratio <= TARGET else 'NOT met'}", flush=True)
-        engine.dispose()
-        if stored != args.messages:
-            sys.exit(f"stored {stored} of {args.messages} messages")
+        for engine in engines:
+            engine.dispose()
         return ratio
 
 

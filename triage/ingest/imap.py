@@ -165,7 +165,8 @@ def poll_folder(client: IMAPClient, engine: Engine, settings: Settings, folder: 
         with session_scope(engine) as session:
             checkpoint = _claim(session, name)
             if checkpoint is None or checkpoint.uidvalidity != uidvalidity:
-                report.skipped = "another poller holds this folder"
+                report.skipped = ("another poller holds this folder" if checkpoint is None else
+                                  "another poller saw a new UIDVALIDITY; the next poll reads the folder again")
                 break
             last = checkpoint.last_uid or 0
             uids = [uid for uid in pending[start:start + imap.batch] if uid > last]  # another poller's meanwhile
