@@ -92,17 +92,10 @@ def process_signal(signal_id: int) -> str:
 
         with session_scope(engine) as session:
             record_model_change(session, services.settings, change)
-    owner = leases.owner_id()
-    with session_scope(engine) as session:
-        if not leases.claim_signal(session=session, signal_id=signal_id, owner=owner,
-                                   seconds=services.settings.lease_seconds):
-            return "skipped"
-    with session_scope(engine) as session:
-        row = leases.holds_lease(session=session, signal_id=signal_id, owner=owner)
-        if row is None:
-            return "lost"
-        result = pipeline.run(session, row, services)
-        leases.release(row)
+    outcome, result = leases.run_leased(engine, signal_id, seconds=services.settings.lease_seconds,
+                                        work=lambda session, row: pipeline.run(session, row, services))
+    if result is None:
+        return outcome
     for child_id in result.children:  # an email's attached PDFs, stored when the flow read it
         enqueue_signal(child_id)
     return result.state

@@ -130,19 +130,11 @@ def retry_signals(session: Session, ctx: JobContext) -> dict:
     from triage import leases, pipeline
 
     services, counts = ctx.services(), {"processed": 0, "retrying": 0, "quarantined": 0}
-    owner = leases.owner_id()
     for signal_id in leases.expired_signals(session=session, grace_seconds=ctx.settings.retry_seconds):
-        with session_scope(ctx.engine) as own:  # a lease, as a worker takes one: never run twice at once
-            if not leases.claim_signal(session=own, signal_id=signal_id, owner=owner,
-                                       seconds=ctx.settings.lease_seconds):
-                continue
-        with session_scope(ctx.engine) as own:
-            row = leases.holds_lease(session=own, signal_id=signal_id, owner=owner)
-            if row is None:
-                continue
-            state = pipeline.run_family(own, row, services).state
-            leases.release(row)
-            counts[{"received": "retrying"}.get(state, state)] += 1
+        outcome, result = leases.run_leased(ctx.engine, signal_id, seconds=ctx.settings.lease_seconds,  # as a worker
+                                            work=lambda own, row: pipeline.run_family(own, row, services))
+        if result is not None:
+            counts[{"received": "retrying"}.get(result.state, result.state)] += 1
     if any(counts.values()):
         log.info("retried left-behind signals: %s", counts)
     return counts

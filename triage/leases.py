@@ -52,6 +52,25 @@ def release(row: SignalRow) -> None:
     row.lease_owner = row.lease_until = None
 
 
+def run_leased(engine, signal_id: int, *, seconds: int, work):
+    """``work(session, row)`` on a received signal under this process's lease (claimed in one
+    transaction, re-checked under a row lock in the next, released after): (outcome, its
+    result); outcome ``skipped`` when another holder has it, ``lost`` when it changed meanwhile."""
+    from triage.store import session_scope
+
+    owner = owner_id()
+    with session_scope(engine) as session:
+        if not claim_signal(session=session, signal_id=signal_id, owner=owner, seconds=seconds):
+            return "skipped", None
+    with session_scope(engine) as session:
+        row = holds_lease(session=session, signal_id=signal_id, owner=owner)
+        if row is None:
+            return "lost", None
+        result = work(session, row)
+        release(row)
+    return "done", result
+
+
 def expired_signals(*, session: Session, grace_seconds: int, limit: int = 500) -> list[int]:
     """Received signals whose lease expired, or that nobody claimed within the grace period."""
     current = now()

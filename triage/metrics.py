@@ -7,8 +7,6 @@ in the process that does the work and exported from its own registry.
 
 from __future__ import annotations
 
-import datetime as dt
-
 from prometheus_client import CollectorRegistry, Gauge, Histogram
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
@@ -82,9 +80,8 @@ def _mailboxes(session):
     messages = GaugeMetricFamily("triage_mailbox_messages", "Messages per mailbox folder since it was first polled",
                                  labels=["mailbox", "outcome"])
     for row in session.scalars(select(SourceCheckpointRow).where(SourceCheckpointRow.source == "imap")):
-        if row.last_success is not None:
-            when = row.last_success if row.last_success.tzinfo else row.last_success.replace(tzinfo=dt.UTC)
-            last.add_metric([row.name], when.timestamp())
+        if row.last_success is not None:  # aware UTC (the store's UTCDateTime)
+            last.add_metric([row.name], row.last_success.timestamp())
         for outcome, count in sorted((row.cursor or {}).items()):
             messages.add_metric([row.name, outcome], count)
     yield last

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from functools import cached_property
 
 from triage.domain import Signal
 from triage.errors import QuarantinedInput
@@ -28,8 +27,8 @@ class Intake:
     quarantine: QuarantinedInput | None = None
     children: list[Intake] = field(default_factory=list)  # an email's PDF attachments, as documents
     unread: bool = False  # headers only so far (the mailbox): the flow reads the body from the original
+    sha256: str = ""  # of ``raw``: computed here unless the reader already did (keys and the originals use it)
 
-    @cached_property
-    def sha256(self) -> str:
-        """The SHA-256 of the original bytes (computed once: keys and the originals use it)."""
-        return hashlib.sha256(self.raw).hexdigest()
+    def __post_init__(self) -> None:
+        if not self.sha256:
+            self.sha256 = hashlib.sha256(self.raw).hexdigest()

@@ -13,7 +13,7 @@ from triage.config import LimitSettings
 from triage.domain import QuarantineReason, Signal, Source
 from triage.errors import QuarantinedInput
 from triage.ingest import Intake
-from triage.ingest.mime import normalise_message_id, parse_date, parse_message, read_headers
+from triage.ingest.mime import Headers, normalise_message_id, parse_date, parse_message, read_headers
 from triage.ingest.pdf import read_pdf
 
 log = logging.getLogger(__name__)
@@ -33,58 +33,61 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def email_key(message_id: str | None, raw: bytes | str) -> str:
-    """Mail identity: the normalised Message-ID plus the SHA-256 of the raw message (the bytes,
-    or their SHA-256 already computed)."""
-    return f"email:{(message_id or '-')[:300]}:{raw if isinstance(raw, str) else _sha(raw)}"
+def email_key(message_id: str | None, sha: str) -> str:
+    """Mail identity: the normalised Message-ID plus the SHA-256 of the raw message."""
+    return f"email:{(message_id or '-')[:300]}:{sha}"
+
+
+def _email_signal(headers: Headers | None, sha: str) -> Signal:
+    """An email's signal from its headers (None: unreadable), keyed by the normalised Message-ID
+    and the SHA-256 of the message."""
+    if headers is None:
+        return Signal(key=email_key(None, sha), source=Source.EMAIL, received_at=_now())
+    return Signal(key=email_key(headers.message_id, sha), source=Source.EMAIL, received_at=_now(),
+                  subject=headers.subject, sender=headers.sender, sent_at=headers.date, message_id=headers.message_id,
+                  thread_ids=headers.references + [i for i in headers.in_reply_to if i not in headers.references],
+                  meta={"to": headers.to, "utc_offset_minutes": utc_offset_minutes(headers.date)})
 
 
 def from_eml(raw: bytes, name: str, limits: LimitSettings) -> Intake:
     """A message read whole: headers, text, attachments (its PDFs as children). A message that
     cannot be read, or that breaks the parser, is quarantined with the reason, never raised."""
     sha = _sha(raw)
-    signal = Signal(key=email_key(None, sha), source=Source.EMAIL, received_at=_now())
+    intake = Intake(_email_signal(None, sha), raw, name, sha256=sha)
     if len(raw) > limits.message_bytes:
-        return Intake(signal, raw, name, QuarantinedInput(
-            QuarantineReason.OVERSIZED, f"message is {len(raw)} bytes; the limit is {limits.message_bytes}"))
+        intake.quarantine = QuarantinedInput(
+            QuarantineReason.OVERSIZED, f"message is {len(raw)} bytes; the limit is {limits.message_bytes}")
+        return intake
     try:
         msg = parse_message(raw)
     except QuarantinedInput as exc:
-        return Intake(signal, raw, name, exc)
+        intake.quarantine = exc
+        return intake
     except Exception as exc:  # a parser bug on hostile input must not stop the loop
         log.exception("parsing %s failed", name)
-        return Intake(signal, raw, name, QuarantinedInput(QuarantineReason.MALFORMED_MIME, f"{type(exc).__name__}: {exc}"))
-    signal.key = email_key(msg.message_id, sha)
-    signal.subject = msg.subject
-    signal.sender = msg.sender
-    signal.sent_at = msg.date
-    signal.message_id = msg.message_id
-    signal.thread_ids = msg.references + [i for i in msg.in_reply_to if i not in msg.references]
+        intake.quarantine = QuarantinedInput(QuarantineReason.MALFORMED_MIME, f"{type(exc).__name__}: {exc}")
+        return intake
+    signal = _email_signal(msg, sha)  # a ParsedMessage is its Headers and more
     signal.text = msg.text[: limits.text_chars]
     signal.attachments = [a.describe() for a in msg.attachments]
-    signal.meta = {"to": msg.to, "defects": msg.defects, "utc_offset_minutes": utc_offset_minutes(msg.date)}
+    signal.meta["defects"] = msg.defects
     children = [attached_document(a, signal, limits) for a in msg.attachments if is_pdf(a)]
     if not msg.text.strip() and not msg.subject and not children:
-        return Intake(signal, raw, name, QuarantinedInput(QuarantineReason.EMPTY, "the message has no text"))
-    return Intake(signal, raw, name, children=children)
+        return Intake(signal, raw, name, QuarantinedInput(QuarantineReason.EMPTY, "the message has no text"), sha256=sha)
+    return Intake(signal, raw, name, children=children, sha256=sha)
 
 
 def capture_eml(raw: bytes, name: str) -> Intake:
     """A message stored by its headers alone (the mailbox: fast, and nothing in a body can stop
     it); the flow reads the rest from the original first (``from_eml``), with the same key."""
+    sha = _sha(raw)
     try:
         headers = read_headers(raw)
     except Exception as exc:  # the header reader is plain string work; still never lose the message
         log.exception("reading the headers of %s failed", name)
-        return Intake(Signal(key=email_key(None, raw), source=Source.EMAIL, received_at=_now()), raw, name,
-                      QuarantinedInput(QuarantineReason.MALFORMED_MIME, f"{type(exc).__name__}: {exc}"))
-    intake = Intake(Signal(key="", source=Source.EMAIL, received_at=_now()), raw, name, unread=True)
-    intake.signal = Signal(key=email_key(headers.message_id, intake.sha256), source=Source.EMAIL, received_at=_now(),
-                    subject=headers.subject, sender=headers.sender, sent_at=headers.date,
-                    message_id=headers.message_id,
-                    thread_ids=headers.references + [i for i in headers.in_reply_to if i not in headers.references],
-                    meta={"to": headers.to, "utc_offset_minutes": utc_offset_minutes(headers.date)})
-    return intake
+        return Intake(_email_signal(None, sha), raw, name,
+                      QuarantinedInput(QuarantineReason.MALFORMED_MIME, f"{type(exc).__name__}: {exc}"), sha256=sha)
+    return Intake(_email_signal(headers, sha), raw, name, unread=True, sha256=sha)
 
 
 def is_pdf(attachment) -> bool:

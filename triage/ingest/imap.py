@@ -116,12 +116,12 @@ def open_mailbox(imap: ImapSettings) -> IMAPClient:
     return client
 
 
-def _claim(session, name: str) -> SourceCheckpointRow | None:
-    """The folder's checkpoint (created before, committed), locked for this transaction; None when
-    another poller holds it."""
+def _claim(session, name: str, *, skip: bool = True) -> SourceCheckpointRow | None:
+    """The folder's checkpoint (created before, committed), locked for this transaction; with
+    ``skip``, None when another poller holds it (else wait for it)."""
     return session.scalar(select(SourceCheckpointRow)
                           .where(SourceCheckpointRow.source == "imap", SourceCheckpointRow.name == name)
-                          .with_for_update(skip_locked=True))
+                          .with_for_update(skip_locked=skip))
 
 
 def _headers_only(header: bytes, size: int, name: str, limits) -> Intake:
@@ -181,7 +181,7 @@ def poll_folder(client: IMAPClient, engine: Engine, settings: Settings, folder: 
             found = after_commit(stored)
             report.add(found)
             with session_scope(engine) as session:  # what the flow found, in the folder's running totals
-                _count(_locked(session, name), found, success=False)
+                _count(_claim(session, name, skip=False), found, success=False)
     return report
 
 
@@ -211,12 +211,6 @@ def _count(checkpoint: SourceCheckpointRow | None, counts: Counter, *, success: 
     if success:
         checkpoint.last_success, checkpoint.last_error = repo.now(), None
     checkpoint.updated_at = repo.now()
-
-
-def _locked(session, name: str) -> SourceCheckpointRow | None:
-    return session.scalar(select(SourceCheckpointRow)
-                          .where(SourceCheckpointRow.source == "imap", SourceCheckpointRow.name == name)
-                          .with_for_update())
 
 
 def _store_batch(fetched: dict, session, uids: list[int], folder: str, uidvalidity: int, limits

@@ -13,16 +13,17 @@ to the flow.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import datetime as dt
 import email
 import email.policy
 import email.utils
 import hashlib
 import html
+import quopri
 import re
 from dataclasses import dataclass, field
-from email.errors import HeaderParseError
-from email.header import decode_header
 from email.message import Message
 
 from triage.domain import Attachment, QuarantineReason
@@ -76,7 +77,24 @@ def parse_date(value: str | None) -> dt.datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
 
 
-_ENCODED = re.compile(r"=\?[^?\s]+\?[bBqQ]\?")
+_WORD = re.compile(r"=\?([^?\s]+)\?([bBqQ])\?([^?\s]*)\?=")  # an RFC 2047 encoded word
+_WORDS_APART = re.compile(r"(?<=\?=)[ \t]+(?==\?[^?\s]+\?[bBqQ]\?)")
+
+
+def _decode_word(match: re.Match) -> str:
+    """One encoded word as text; a word that does not decode stays as it was written."""
+    charset, encoding, payload = match.group(1).split("*")[0], match.group(2).upper(), match.group(3)
+    try:
+        if encoding == "B":
+            data = base64.b64decode(payload + "=" * (-len(payload) % 4), validate=True)
+        else:
+            data = quopri.decodestring(payload.replace("_", " ").encode("ascii"), header=False)
+    except (binascii.Error, ValueError):
+        return match.group(0)
+    try:
+        return data.decode(charset)
+    except (LookupError, UnicodeDecodeError):
+        return _bytes_text(data)
 _SURROGATES = re.compile("[\udc80-\udcff]")
 
 
@@ -95,21 +113,9 @@ def header_text(value) -> str:
         value = _FOLD.sub("", value)
     if _SURROGATES.search(value):  # 8-bit bytes in the header (compat32 keeps them as surrogates)
         value = _bytes_text(value.encode("ascii", "surrogateescape"))
-    if _ENCODED.search(value):
-        try:
-            parts = decode_header(value)
-        except (HeaderParseError, ValueError):
-            parts = [(value, None)]
-        text = []
-        for chunk, charset in parts:
-            if isinstance(chunk, str):
-                text.append(chunk)
-                continue
-            try:
-                text.append(chunk.decode(charset or "raw-unicode-escape"))
-            except (LookupError, UnicodeDecodeError):
-                text.append(_bytes_text(chunk))
-        value = "".join(text)
+    if "=?" in value:
+        value = _WORDS_APART.sub("", value)  # blanks between two encoded words are not text
+        value = _WORD.sub(_decode_word, value)
     return value.strip()
 
 

@@ -65,9 +65,7 @@ def mailbox_staleness(runtime) -> dict[str, str | None]:
             name = mailbox_name(imap, folder)
             row = session.scalar(select(SourceCheckpointRow).where(SourceCheckpointRow.source == "imap",
                                                                    SourceCheckpointRow.name == name))
-            last = row.last_success if row else None
-            if last is not None and last.tzinfo is None:
-                last = last.replace(tzinfo=dt.UTC)
+            last = row.last_success if row else None  # aware UTC (the store's UTCDateTime)
             young = last is None and time.time() - runtime.started_at <= limit.total_seconds()
             if young or (last is not None and now - last <= limit):
                 found[name] = None
