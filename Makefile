@@ -61,6 +61,7 @@ bench: install-dev
 	$(BIN)/python -m benchmarks.classifier
 	$(BIN)/python -m benchmarks.api
 	$(BIN)/python -m benchmarks.imap_ingest
+	$(BIN)/python -m benchmarks.invoices
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

@@ -339,6 +339,54 @@ def classify(
 
 
 @app.command()
+def extract(
+    files: Annotated[list[Path], typer.Argument(help="PDF files", exists=True, dir_okay=False)],
+    as_json: Annotated[bool, typer.Option("--json", help="print the results as a JSON list")] = False,
+) -> None:
+    """Read supplier PDFs without templates: type, header fields, line items, a confidence per
+    field and the checks' flags. Nothing is stored. Exits 1 when a file could not be read."""
+    from rich.progress import Progress
+
+    from triage.documents import extract_file
+
+    settings = _settings()
+    results = []
+    with Progress(console=err, transient=True, disable=not err.is_terminal or len(files) < 2) as progress:
+        task = progress.add_task("reading", total=len(files))
+        for path in files:
+            results.append(extract_file(path, settings.limits))
+            progress.advance(task)
+    if as_json:
+        out.print_json(json.dumps(results, ensure_ascii=False))
+    else:
+        for result in results:
+            _print_extract(result)
+    if any(r["status"] == "quarantined" for r in results):
+        raise typer.Exit(1)
+
+
+def _print_extract(result: dict) -> None:
+    out.print(f"[bold]{result['file']}[/bold]: {result.get('doc_type', '-')}, {result['status']}"
+              + (f" ({result.get('reason')}): {result['error']}" if result["status"] == "quarantined"
+                 else f": {result['error']}" if result.get("error") else ""))
+    if result["status"] != "ok":
+        return
+    fields = Table("field", "value", "confidence", box=None)
+    for name, value in result["fields"].items():
+        shown = ", ".join(value) if isinstance(value, list) else "" if value is None else str(value)
+        fields.add_row(name, shown, f"{result['confidence'].get(name, 0):.2f}")
+    out.print(fields)
+    if result["lines"]:
+        lines = Table("sku", "description", "quantity", "unit", "unit price", "subtotal")
+        for line in result["lines"]:
+            lines.add_row(*("" if line[k] is None else str(line[k])
+                            for k in ("sku", "description", "quantity", "unit", "unit_price", "subtotal")))
+        out.print(lines)
+    for flag in result["flags"]:
+        out.print(f"  [yellow]flag[/yellow] {flag['field']}: {flag['code']}")
+
+
+@app.command()
 def status(as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False) -> None:
     """Counts and health: signals, quarantine, cases, decisions, outbox, feedback, model."""
     import model_registry

@@ -139,6 +139,8 @@ class LimitSettings(_Group):
     message_bytes: int = 25 * 1024 * 1024
     attachment_bytes: int = 20 * 1024 * 1024
     pdf_pages: int = 50
+    pdf_seconds: float = Field(default=30.0, gt=0, description="a PDF's reader is stopped after this many seconds")
+    pdf_memory_mb: int = Field(default=1024, ge=128, description="address space a PDF's reader may use")
     text_chars: int = 200_000
     request_bytes: int = 30 * 1024 * 1024
 

@@ -55,6 +55,7 @@ class QuarantineReason(StrEnum):
     PDF_NO_TEXT = "pdf_no_text"
     PDF_TOO_MANY_PAGES = "pdf_too_many_pages"
     PDF_TIMEOUT = "pdf_timeout"
+    PDF_MEMORY = "pdf_memory"
     EMPTY = "empty"
     PROCESSING_ERROR = "processing_error"
 

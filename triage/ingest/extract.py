@@ -221,7 +221,7 @@ def sku_refs(text: str, taken: set[str] | None = None) -> list[str]:
 
 # --- dates -----------------------------------------------------------------------------------
 
-_MONTHS = {
+MONTHS = {
     1: "january jan januar janvier enero januari gennaio janeiro jän",
     2: "february feb februar février fevrier febrero februari febbraio fevereiro",
     3: "march mar märz maerz mars marzo maart março",
@@ -235,7 +235,7 @@ _MONTHS = {
     11: "november nov novembre noviembre novembro",
     12: "december dec dezember décembre decembre diciembre dicembre dezembro dez",
 }
-_MONTH_OF = {name: num for num, names in _MONTHS.items() for name in names.split()}
+_MONTH_OF = {name: num for num, names in MONTHS.items() for name in names.split()}
 _MONTH_RE = "|".join(sorted(map(re.escape, _MONTH_OF), key=len, reverse=True))
 
 _ISO_DATE = re.compile(r"\b(20\d\d)-(\d\d)-(\d\d)\b")

@@ -113,12 +113,12 @@ def from_pdf(raw: bytes, name: str, limits: LimitSettings) -> Intake:
         return Intake(signal, raw, name, QuarantinedInput(
             QuarantineReason.OVERSIZED, f"file is {len(raw)} bytes; the limit is {limits.attachment_bytes}"))
     try:
-        pdf = read_pdf(raw, max_pages=limits.pdf_pages)
+        document = read_pdf(raw, max_pages=limits.pdf_pages, seconds=limits.pdf_seconds, memory_mb=limits.pdf_memory_mb)
     except QuarantinedInput as exc:
         return Intake(signal, raw, name, exc)
-    signal.text = pdf.text[: limits.text_chars]
-    signal.doc_type = pdf.doc_type
-    signal.meta = {"pages": pdf.pages}
+    signal.text = document.text[: limits.text_chars]
+    signal.doc_type = document.doc_type
+    signal.meta = {"pages": document.pages, "document": document.as_dict()}
     return Intake(signal, raw, name)
 
 

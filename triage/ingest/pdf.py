@@ -1,61 +1,38 @@
-"""PDF documents -> text and document type. The only module that imports pdfplumber.
+"""PDF documents -> a read Document. The only module that imports pdfplumber.
 
-A first cut: the text layer of each page (up to the page limit) and the document type from
-its title words in seven languages. Encrypted, corrupt, empty or text-less files raise
-``QuarantinedInput`` with their reason. The documents issue adds header fields, line items,
-cross-checks and a subprocess with time and memory limits.
+``read_pdf`` runs the reading in a limited child process (``ingest/sandbox.py``): positioned
+words from pdfplumber, then the template-free reader (``ingest/document``). Encrypted,
+corrupt, empty, text-less (``needs OCR``), too long, too slow or too hungry files raise
+``QuarantinedInput`` with their reason.
 """
 
 from __future__ import annotations
 
 import io
-import re
-from dataclasses import dataclass
 
 import pdfplumber
 from pdfminer.pdfdocument import PDFPasswordIncorrect
-from pdfminer.pdfparser import PDFSyntaxError
 
 from triage.domain import QuarantineReason
 from triage.errors import QuarantinedInput
+from triage.ingest.document.layout import Word, lines_of
+from triage.ingest.document.reader import Document, doc_type, read
+from triage.ingest.sandbox import run_limited
 
-_DOC_TYPES = [
-    ("credit_note", r"credit\s*note|gutschrift|avoir|nota\s+de\s+cr[ée]dito|creditnota|nota\s+di\s+credito"),
-    ("order_confirmation", r"order\s+(confirmation|acknowledge?ment)|auftragsbest[äa]tigung|confirmation\s+de\s+commande"
-     r"|confirmaci[óo]n\s+de\s+pedido|orderbevestiging|conferma\s+d'ordine|confirma[çc][ãa]o\s+de\s+encomenda"),
-    ("delivery_note", r"delivery\s+note|packing\s+(slip|list)|lieferschein|bon\s+de\s+livraison|albar[áa]n"
-     r"|pakbon|leveringsbon|documento\s+di\s+trasporto|bolla\s+di\s+consegna|guia\s+de\s+remessa"),
-    ("invoice", r"invoice|rechnung|facture|factura|factuur|fattura|fatura"),
-]
+__all__ = ["Document", "doc_type", "read_pdf", "read_in_process"]
+
+NO_TEXT = "the PDF has no text layer (a scan?): it needs OCR, and no OCR engine is configured"
 
 
-@dataclass
-class PdfText:
-    text: str
-    pages: int
-    doc_type: str
+def read_pdf(data: bytes, *, max_pages: int, seconds: float = 30.0, memory_mb: int = 1024) -> Document:
+    """The document read in a child process killed after ``seconds`` or beyond ``memory_mb``."""
+    if not data.startswith(b"%PDF"):
+        raise QuarantinedInput(QuarantineReason.PDF_CORRUPT, "not a PDF file (no %PDF header)")
+    return run_limited(read_in_process, data, max_pages, seconds=seconds, memory_mb=memory_mb)
 
 
-_LABEL_AFTER = re.compile(r"\s*(number|no\.?|nr\.?|n°|nº|num[ée]ro|nummer|date|datum|:)", re.I)
-
-
-def doc_type(text: str) -> str:
-    """The document's type from its title: a type word used as a title beats one used as a
-    field label ("Delivery note: LS-26-10277" on an invoice is a reference, not the title)."""
-    head = text[:3000]
-    best: tuple[int, int, str] | None = None
-    for name, pattern in _DOC_TYPES:
-        for m in re.finditer(pattern, head, re.I):
-            is_label = bool(_LABEL_AFTER.match(head, m.end()))
-            rank = (int(is_label), m.start(), name)
-            best = rank if best is None or rank < best else best
-            if not is_label:
-                break
-    return best[2] if best else "other"
-
-
-def read_pdf(data: bytes, *, max_pages: int) -> PdfText:
-    """Text of a PDF's pages; raises QuarantinedInput for files that cannot be read."""
+def read_in_process(data: bytes, max_pages: int) -> Document:
+    """The reading itself, without limits (the child's work; tests and benchmarks call it)."""
     if not data.startswith(b"%PDF"):
         raise QuarantinedInput(QuarantineReason.PDF_CORRUPT, "not a PDF file (no %PDF header)")
     try:
@@ -65,19 +42,55 @@ def read_pdf(data: bytes, *, max_pages: int) -> PdfText:
                 raise QuarantinedInput(QuarantineReason.PDF_CORRUPT, "the PDF has no pages")
             if pages > max_pages:
                 raise QuarantinedInput(
-                    QuarantineReason.PDF_TOO_MANY_PAGES, f"the PDF has {pages} pages; the limit is {max_pages}"
-                )
-            text = "\n".join((page.extract_text() or "") for page in pdf.pages)
-    except QuarantinedInput:
+                    QuarantineReason.PDF_TOO_MANY_PAGES, f"the PDF has {pages} pages; the limit is {max_pages}")
+            words = [word for number, page in enumerate(pdf.pages) for word in _words(page, number)]
+    except (QuarantinedInput, MemoryError):
         raise
-    except PDFPasswordIncorrect as exc:
-        raise QuarantinedInput(QuarantineReason.PDF_ENCRYPTED, "the PDF is encrypted") from exc
-    except (PDFSyntaxError, Exception) as exc:  # pdfminer raises many unrelated types on bad files
-        if "encrypt" in str(exc).lower() or "password" in str(exc).lower():
-            raise QuarantinedInput(QuarantineReason.PDF_ENCRYPTED, "the PDF is encrypted") from exc
+    except Exception as exc:  # pdfminer raises many unrelated types on bad files (pdfplumber wraps them)
+        if any(isinstance(e, MemoryError) for e in _chain(exc)):
+            raise MemoryError(str(exc)) from exc
+        if _encrypted(exc):
+            raise QuarantinedInput(QuarantineReason.PDF_ENCRYPTED, "the PDF is encrypted (a password is needed)") from exc
         raise QuarantinedInput(QuarantineReason.PDF_CORRUPT, f"cannot read the PDF: {type(exc).__name__}: {exc}") from exc
-    if not text.strip():
-        raise QuarantinedInput(
-            QuarantineReason.PDF_NO_TEXT, "the PDF has no text layer (a scan?): needs OCR, none is configured"
-        )
-    return PdfText(text=text, pages=pages, doc_type=doc_type(text))
+    if not any(w.text.strip() for w in words):
+        raise QuarantinedInput(QuarantineReason.PDF_NO_TEXT, NO_TEXT)
+    return read(lines_of(_join_spaced_capitals(words)), pages)
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    """The exception and what it wraps (pdfplumber wraps pdfminer's errors in its args)."""
+    seen = [exc, *[a for a in exc.args if isinstance(a, BaseException)], exc.__cause__, exc.__context__]
+    return [e for e in seen if e is not None]
+
+
+def _encrypted(exc: BaseException) -> bool:
+    return any(isinstance(e, PDFPasswordIncorrect) or "encrypt" in str(e).lower() or "password" in str(e).lower()
+               for e in _chain(exc))
+
+
+def _words(page, number: int) -> list[Word]:
+    out = []
+    for w in page.extract_words(extra_attrs=["size", "fontname"]):
+        out.append(Word(text=w["text"], x0=float(w["x0"]), x1=float(w["x1"]), top=float(w["top"]),
+                        bottom=float(w["bottom"]), size=float(w.get("size") or 10.0),
+                        bold="bold" in str(w.get("fontname", "")).lower(), page=number))
+    return out
+
+
+_SINGLE_LETTER_WORDS = set("AIOEYÀÉÈ")
+
+
+def _join_spaced_capitals(words: list[Word]) -> list[Word]:
+    """A capital set apart from the rest of its word ("F actuurnummer", a drop cap or a font
+    change) is joined back when the gap is narrower than a space would be."""
+    out: list[Word] = []
+    for word in words:
+        prev = out[-1] if out else None
+        if (prev is not None and len(prev.text) == 1 and prev.text.isupper() and prev.text not in _SINGLE_LETTER_WORDS
+                and word.text[:1].islower() and prev.page == word.page and abs(prev.top - word.top) < 2
+                and 0 <= word.x0 - prev.x1 < 0.45 * word.size):
+            out[-1] = Word(prev.text + word.text, prev.x0, word.x1, min(prev.top, word.top), max(prev.bottom, word.bottom),
+                           word.size, word.bold, word.page)
+        else:
+            out.append(word)
+    return out

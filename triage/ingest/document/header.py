@@ -1,0 +1,289 @@
+"""Header fields found by their labels: the value after a label on its line, or under it in
+the next line (a label row above a value row), else by the shape documents give them.
+
+Every field yields scored candidates; ``checks.py`` settles the amounts together and turns
+scores into confidences.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from triage.ingest.document.labels import CUSTOMER_WORDS, DOC_NOUN, LabelHit, label_hits
+from triage.ingest.document.layout import Line
+from triage.ingest.document.values import Amount, DateHit, find_amounts, find_dates
+from triage.ingest.extract import po_refs as text_po_refs
+from triage.ingest.identifiers import compact, vat_numbers
+
+SAME_LINE, BELOW = 1.0, 0.85  # how much a value under its label is trusted against one beside it
+
+
+@dataclass
+class Candidate:
+    value: Any
+    score: float
+    line: int
+    how: str
+    ambiguous: bool = False
+
+
+@dataclass
+class Page:
+    """What the header readers share: the lines, their labels, the document's conventions."""
+
+    lines: list[Line]
+    decimal: str | None
+    month_first: bool | None
+
+    def __post_init__(self) -> None:
+        self.labels = [label_hits(line.text) for line in self.lines]
+        self.dates = [find_dates(line.text, self.month_first) for line in self.lines]
+        self.item_lines: set[int] = set()  # rows of the line-item table: their money is not a total
+
+    def amounts(self, i: int) -> list[Amount]:
+        skip = [(d.start, d.end) for d in self.dates[i]]
+        return find_amounts(self.lines[i].text, self.decimal, skip=skip)
+
+
+_ID = re.compile(r"[#:.\s-]*(?:n\s?[°º.]\s*)?([A-Za-z0-9][\w/.\-]*[A-Za-z0-9]|\d)")
+
+
+def _id_value(text: str) -> str | None:
+    m = _ID.match(text)
+    if not m:
+        return None
+    value = m.group(1).rstrip(".-/")
+    if not any(c.isdigit() for c in value) or len(value) < 3 or find_dates(value):
+        return None
+    if re.fullmatch(r"\d{1,3}(?:[.,]\d{3})*[.,]\d{2}", value):  # an amount
+        return None
+    return value
+
+
+def _after(page: Page, i: int, hit: LabelHit) -> tuple[str, int]:
+    """The text after a label up to the next label on the line, and its offset."""
+    nexts = [h.start for h in page.labels[i] if h.start >= hit.end]
+    end = min(nexts) if nexts else len(page.lines[i].text)
+    return page.lines[i].text[hit.end:end], hit.end
+
+
+def _below(page: Page, i: int, hit: LabelHit) -> list[tuple[int, int, int]]:
+    """(line, start, end) of the text under a label in the next two lines of the same page:
+    the cells whose x-extent overlaps the label's."""
+    line = page.lines[i]
+    x0, x1 = line.span(hit.start, hit.end)
+    out = []
+    for j in range(i + 1, min(i + 3, len(page.lines))):
+        below = page.lines[j]
+        if below.page != line.page or below.top - line.bottom > 2.5 * line.height:
+            break
+        offset = 0
+        for cell in below.cells:
+            if cell.x0 < x1 + 2 and x0 - 2 < cell.x1:
+                out.append((j, offset, offset + len(cell.text)))
+            offset += len(cell.text) + 2
+        if out:
+            break
+    return out
+
+
+def _alone(page: Page, i: int, hit: LabelHit) -> bool:
+    """Is the label the whole of its cell (a column or grid heading)?"""
+    line = page.lines[i]
+    cell = line.cells[line.cell_at(hit.start)]
+    return len(cell.text.strip(" :#")) <= hit.end - hit.start + 2
+
+
+def labelled(page: Page, kinds: tuple[str, ...], read, *, score: float = 1.0, below: bool = True) -> list[Candidate]:
+    """Candidates for the labels of ``kinds``: ``read(line, text, offset)`` returns (value,
+    ambiguous) or None for the text after the label, then for the cells under it."""
+    out: list[Candidate] = []
+    for i, hits in enumerate(page.labels):
+        for hit in hits:
+            if hit.kind not in kinds:
+                continue
+            text, offset = _after(page, i, hit)
+            found = read(i, text, offset)
+            if found is not None:
+                out.append(Candidate(found[0], score * SAME_LINE, i, f"label:{hit.kind}", found[1]))
+                continue
+            if below and (text.strip(" :#") == "" or _alone(page, i, hit)):
+                for j, start, end in _below(page, i, hit):
+                    found = read(j, page.lines[j].text[start:end], start)
+                    if found is not None:
+                        out.append(Candidate(found[0], score * BELOW, j, f"below:{hit.kind}", found[1]))
+                        break
+    return out
+
+
+# --- the fields ------------------------------------------------------------------------------
+
+def document_numbers(page: Page) -> list[Candidate]:
+    out = labelled(page, ("document_number",), lambda i, text, offset: _pair(_id_value(text)))
+    title = re.compile(rf"(?<![\w-])(?:{DOC_NOUN})\b\.?\s*:?\s*", re.I)
+    hash_line = re.compile(r"^\s*#\s*")
+    for i, line in enumerate(page.lines):
+        for m in title.finditer(line.text):
+            value = _id_value(line.text[m.end():])
+            if value:
+                out.append(Candidate(value, 0.7, i, "title"))
+            elif _alone(page, i, LabelHit("document_number", m.start(), m.end())):  # a grid heading "Invoice"
+                for j, start, end in _below(page, i, LabelHit("document_number", m.start(), m.end())):
+                    if value := _id_value(page.lines[j].text[start:end]):
+                        out.append(Candidate(value, 0.6, j, "below:title"))
+                        break
+        m = hash_line.match(line.text)
+        if m and (value := _id_value(line.text[m.end():])):
+            out.append(Candidate(value, 0.5, i, "hash"))
+    return out
+
+
+def _pair(value):
+    return None if value is None else (value, False)
+
+
+def _first_date(page: Page, i: int, text: str, offset: int):
+    for hit in page.dates[i]:
+        if offset <= hit.start < offset + len(text):
+            return hit.value, hit.ambiguous
+    return None
+
+
+def document_dates(page: Page, number_line: int | None) -> list[Candidate]:
+    out = labelled(page, ("document_date",), lambda i, t, o: _first_date(page, i, t, o))
+    out += labelled(page, ("date",), lambda i, t, o: _first_date(page, i, t, o), score=0.8)
+    if number_line is not None:  # "Facture n° 123 du 02 juillet 2015"
+        for hit in page.dates[number_line]:
+            if not _labelled_otherwise(page, number_line, hit):
+                out.append(Candidate(hit.value, 0.6, number_line, "number-line", hit.ambiguous))
+    for i, hits in enumerate(page.dates[:40]):  # the first unlabelled date near the top
+        for hit in hits:
+            if not _labelled_otherwise(page, i, hit):
+                out.append(Candidate(hit.value, 0.35, i, "first-date", hit.ambiguous))
+                return out
+    return out
+
+
+def _labelled_otherwise(page: Page, i: int, date: DateHit) -> bool:
+    """Does a due / order / delivery label precede this date on its line, or head its column?"""
+    before = [h for h in page.labels[i] if h.end <= date.start]
+    if before and before[-1].kind in ("due_date", "other_date"):
+        return True
+    for j in (i - 1, i - 2):
+        if j >= 0 and page.lines[j].page == page.lines[i].page:
+            x0, x1 = page.lines[i].span(date.start, date.end)
+            for h in page.labels[j]:
+                hx0, hx1 = page.lines[j].span(h.start, h.end)
+                if h.kind in ("due_date", "other_date") and hx0 < x1 and x0 < hx1:
+                    return True
+    return False
+
+
+_TERMS = re.compile(
+    r"(\d{1,3})\s*(?:days|day|tage|tagen|jours|dagen|d[íi]as|giorni|dias)\b", re.I)
+_TERMS_CONTEXT = re.compile(
+    r"net|netto|payment|terms|zahlung|zahlbar|paiement|r[èe]glement|betaling|betaaltermijn|pago|pagamento|condiciones", re.I)
+
+
+def due_dates(page: Page, document_date: dt.date | None) -> list[Candidate]:
+    out = labelled(page, ("due_date",), lambda i, t, o: _first_date(page, i, t, o))
+    if document_date is not None:
+        for i, line in enumerate(page.lines):
+            m = _TERMS.search(line.text)
+            if m and _TERMS_CONTEXT.search(line.text) and 0 < int(m.group(1)) <= 180:
+                out.append(Candidate(document_date + dt.timedelta(days=int(m.group(1))), 0.5, i, "terms"))
+    return out
+
+
+def amounts(page: Page, kind: str) -> list[Candidate]:
+    """Money after (or under) the labels of one kind: the last amount before the next label
+    (``Tax 15% on $ 112.90 $ 16.94`` is 16.94), later occurrences ranked a little higher."""
+
+    def read(i: int, text: str, offset: int):
+        found = [a for a in page.amounts(i) if offset <= a.start < offset + len(text)]
+        if not found:
+            return None
+        return found[-1], found[-1].ambiguous
+
+    out = [c for c in labelled(page, (kind,), read) if c.line not in page.item_lines]
+    last = max(len(page.lines) - 1, 1)
+    for c in out:
+        c.score = min(1.0, c.score * (0.95 + 0.05 * c.line / last))
+    return out
+
+
+def vats(page: Page) -> list[Candidate]:
+    """The supplier's VAT number: EU-shaped numbers anywhere, any number after a VAT-id label;
+    a number on a line (or under a heading) that names the customer is the customer's."""
+    out: list[Candidate] = []
+    for i, line in enumerate(page.lines):
+        customer = bool(CUSTOMER_WORDS.search(line.text)) or (
+            i > 0 and any(h.kind == "customer" for h in page.labels[i - 1]) and not page.labels[i])
+        if customer:
+            continue
+        labelled_here = {h.end: h for h in page.labels[i] if h.kind == "vat_id"}
+        for vat in vat_numbers(line.text):
+            out.append(Candidate(vat, 1.0 if labelled_here else 0.8, i, "vat-shape"))
+        for end in labelled_here:
+            m = re.match(r"[\s:.#]*([A-Z]{0,3}[\s.-]?\d[\d\s.\-A-Z]{6,16}\d[A-Z]?)", line.text[end:])
+            if m:
+                value = compact(m.group(1)).replace("-", "").replace(".", "").upper()
+                if sum(c.isdigit() for c in value) >= 7:
+                    out.append(Candidate(value, 0.7, i, "label:vat_id"))
+    return out
+
+
+def po_references(page: Page) -> list[Candidate]:
+    out = labelled(page, ("po",), lambda i, t, o: _pair(_id_value(t)), score=0.9)
+    for i, line in enumerate(page.lines):
+        for ref in text_po_refs(line.text):
+            out.append(Candidate(ref, 0.8, i, "po-shape"))
+    return out
+
+
+_LEGAL = re.compile(
+    r"\b(?:GmbH|AG|KG|OHG|e\.\s?K\.|UG|B\.\s?V\.?|BV|N\.\s?V\.?|NV|S\.\s?A\.?(?:S\.?)?|SA|SAS|SARL|S\.\s?L\.?(?:U\.?)?|SL"
+    r"|S\.\s?p\.\s?A\.?|SpA|S\.\s?r\.\s?l\.?|Srl|Lda\.?|Ltda\.?|Ltd\.?|Limited|Inc\.?|LLC|Corp\.?|Corporation|plc|PLC"
+    r"|Pvt\.?|Oy|AB|ApS|A/S|AS|sp\.\s?z\s?o\.\s?o\.?|s\.\s?r\.\s?o\.?|Co\.)(?![\w])")
+_TITLE = re.compile(rf"^\s*(?:{DOC_NOUN})\b[\s.:]*|[\s.:]*\b(?:{DOC_NOUN})\b[\s.:]*$", re.I)
+_NOT_NAME = re.compile(r"@|www\.|https?:|\d{3,}|^\W*$|\b(?:page|seite|pagina|página|bladzijde|tel|fax|phone)\b", re.I)
+
+
+def supplier_names(page: Page) -> list[Candidate]:
+    """The supplier's name: a letterhead (the largest type near the top of the first page), a
+    name with a legal form, the sender line of a window envelope ("Name - Street - Town")."""
+    first = [(i, line) for i, line in enumerate(page.lines) if line.page == page.lines[0].page]
+    if not first:
+        return []
+    body = sorted(line.size for _, line in first)[len(first) // 2]
+    page_bottom = max(line.bottom for _, line in first)
+    largest_top = max((line.size for _, line in first if line.top < page_bottom * 0.3), default=body)
+    out: list[Candidate] = []
+    for i, line in first:
+        customer = any(h.kind == "customer" for h in page.labels[i]) or (
+            i > 0 and any(h.kind == "customer" for h in page.labels[i - 1]))
+        for cell in line.cells:
+            text = _TITLE.sub("", cell.text).strip(" ,:;|•*")
+            text = text.split(":")[-1].strip() if ":" in text else text  # "Sold by: Name Ltd"
+            parts = re.split(r"\s+[-–·|•]\s+", text)
+            name = parts[0].strip()
+            if len(name) < 2 or _NOT_NAME.search(name) or len(name) > 60 or customer or name[0].isdigit():
+                continue
+            score = 0.0
+            if _LEGAL.search(name):
+                score += 0.5
+            if len(parts) >= 3:  # "Name AG - Street 40 - 12345 Town", a window envelope's sender line
+                score += 0.3
+            cell_size = max(w.size for w in cell.words)
+            if cell_size >= body * 1.3 and cell_size >= largest_top - 0.1 and line.top < page_bottom * 0.3:
+                score += 0.4  # the letterhead: the largest type near the top
+            if any(w.bold for w in cell.words):
+                score += 0.1
+            if line.top < page_bottom * 0.25:
+                score += 0.15
+            if score >= 0.4:
+                out.append(Candidate(name, min(score, 1.0), i, "name"))
+    return out

@@ -1,0 +1,252 @@
+"""Line items from the layout: a heading row names the columns (in seven languages), the rows
+under it fill them by position until the totals; a table that goes on over a page break
+resumes under its repeated heading. Numbers go to the numeric column nearest them, words to
+the code, unit or description column they sit under; a row without numbers continues the
+description of the row above.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from triage.ingest.document.labels import label_hits
+from triage.ingest.document.layout import Line, Word
+from triage.ingest.document.values import DateHit, find_dates, parse_number
+
+_ROLES = {
+    "sku": r"sku|item\s*(?:no\.?|#|code)|art(?:ikel)?\.?\s*-?\s*(?:nr|nummer|no)\.?|artikelnr\.?|product\s*code|code"
+           r"|code\s+article|r[ée]f(?:[ée]rence)?\.?|c[óo]digo|codice|cod\.|referencia|refer[êe]ncia|part\s*(?:no\.?|number|#)"
+           r"|material(?:nummer)?|ref\.",
+    "description": r"description|item|article|product(?:\s+title)?|bezeichnung|beschreibung|artikel(?:bezeichnung)?|leistung"
+                   r"|d[ée]signation|libell[ée]|omschrijving|artikel|descripci[óo]n|concepto|art[íi]culo|descrizione|articolo"
+                   r"|descri[çc][ãa]o|artigo|produto|service|designa[çc][ãa]o",
+    "quantity": r"qty\.?|quantity|menge|anzahl|qt[ée]\.?|quantit[ée]|nombre|aantal|hoeveelheid|cantidad|cant\.|uds\.?"
+                r"|q\.?\s?t[àa]\.?|quantit[àa]|qtd\.?|quantidade|qty\s+\w+|pcs",
+    "unit": r"unit|uom|u\.?o\.?m\.?|unit[ée]|einheit|me|eenheid|unidad|ud\.?|unit[àa]|u\.?m\.?|unidade|un\.?",
+    "unit_price": r"unit\s*price|price|rate|unit\s*cost|(?:einzel|stück)?preis|e-?preis|vk-?preis|ep|prix(?:\s+unitaire)?(?:\s+ht)?"
+                  r"|p\.?\s?u\.?(?:\s+ht)?|prijs(?:\s+per\s+stuk)?|stukprijs|eenheidsprijs|precio(?:\s+unitario)?"
+                  r"|prezzo(?:\s+unitario)?|pre[çc]o(?:\s+unit[áa]rio)?|p\.?\s?unit\.?|price\s+per\s+unit|unit\s+rate",
+    "subtotal": r"amount|line\s+total|total|net\s+amount|ext(?:ended)?\.?\s*price|(?:gesamt|zeilen)?betrag|gesamt(?:preis)?"
+                r"|summe|montant(?:\s+ht)?|total\s+ht|bedrag|totaal|importe|importo|valor|total\s+l[íi]quido|netto|net"
+                r"|prijs\s+incl\.?\s+btw|subtotal",
+    "discount": r"disc(?:ount)?\.?\s*%?|rabatt\s*%?|remise(?:\s*%)?|korting(?:\s*%)?|descuento|dto\.?\s*%?|sconto(?:\s*%)?"
+                r"|desconto(?:\s*%)?|desc\.\s*%?",
+    "tax": r"tax(?:es)?(?:\s*\(?%\)?)?|vat(?:\s*%)?|mwst\.?(?:\s*%)?|ust\.?|tva(?:\s*%)?|btw(?:\s*%)?|iva(?:\s*%)?",
+    "pos": r"pos\.?|position|line|#|nr\.?|no\.?|lfd\.?\s*nr\.?|item\s+no\.?|n[°º]",
+}
+_ROLE_RES = {role: re.compile(rf"(?<![\w])(?:{pattern})(?![\w])", re.I) for role, pattern in _ROLES.items()}
+_NUMERIC = ("quantity", "unit_price", "subtotal", "discount", "tax", "pos")
+_STOP = re.compile(
+    r"^\W*(?:sub\s?-?total|total|totaal|totale|gesamt|summe|zwischensumme|netto|nettobetrag|montant|sous-total|net\s+[àa]"
+    r"|base\s+imponible|imponibile|subtotaal|subtotale|amount\s+due|balance|grand|tax|vat|mwst|ust|tva|btw|iva"
+    r"|exclusief|excl\.|payment|zahlung|paiement|betaling|pago|pagamento|bank|iban)\b", re.I)
+_CARRIED = re.compile(
+    r"carried\s+forward|brought\s+forward|[üu]bertrag|report\b|[àa]\s+reporter|transporte|riporto|a\s+transportar"
+    r"|van\s+vorige|naar\s+volgende", re.I)
+_CONTINUED_WORD = re.compile(r"^\W*(?:page|seite|pagina|página|bladzijde|p\.)\s*\d", re.I)
+
+
+@dataclass
+class Column:
+    role: str
+    x0: float
+    x1: float
+
+    def distance(self, x0: float, x1: float) -> float:
+        if x0 < self.x1 and self.x0 < x1:
+            return 0.0
+        return min(abs(x0 - self.x1), abs(self.x0 - x1))
+
+
+@dataclass
+class Item:
+    sku: str | None = None
+    description: str = ""
+    quantity: float | None = None
+    unit: str | None = None
+    unit_price: float | None = None
+    subtotal: float | None = None
+    discount: float | None = None
+    ambiguous: list[str] = field(default_factory=list)
+    line: int = 0
+
+    def as_dict(self) -> dict:
+        return {"sku": self.sku, "description": self.description.strip() or None, "quantity": self.quantity,
+                "unit": self.unit, "unit_price": self.unit_price, "subtotal": self.subtotal}
+
+
+def heading(line: Line) -> list[Column] | None:
+    """The columns a heading row names, or None when the line is not a table heading."""
+    hits = sorted(((m.start(), m.end(), role) for role, pattern in _ROLE_RES.items() for m in pattern.finditer(line.text)),
+                  key=lambda h: (h[0] - h[1], h[0]))
+    kept: list[tuple[int, int, str]] = []
+    for start, end, role in hits:  # the longest heading word wins ("Unit price" over "Unit")
+        if all(end <= k[0] or k[1] <= start for k in kept):
+            kept.append((start, end, role))
+    columns = [Column(role, *line.span(start, end)) for start, end, role in kept]
+    roles = {c.role for c in columns}
+    has_numbers = roles & {"quantity", "unit_price", "subtotal"}
+    if len(roles) >= 3 and has_numbers and roles & {"description", "sku", "quantity"} or {"quantity", "description"} <= roles:
+        return _merge(columns)
+    return None
+
+
+def _merge(columns: list[Column]) -> list[Column]:
+    """One column per role, except the ignored numeric ones (two tax columns: rate and
+    amount); of two line-total headings the later is the line total."""
+    out: list[Column] = []
+    for column in sorted(columns, key=lambda c: c.x0):
+        same = [c for c in out if c.role == column.role]
+        if same and column.role == "subtotal":
+            out.remove(same[0])
+        elif same and column.role not in ("tax", "discount", "pos"):
+            continue
+        out.append(column)
+    return out
+
+
+def items(lines: list[Line], decimal: str | None, month_first: bool | None) -> list[Item]:
+    """The rows under each table heading. A totals line (a subtotal between groups, a tax
+    line) suspends the table: after it only a full row (quantity and a price) resumes it."""
+    found: list[Item] = []
+    columns: list[Column] | None = None
+    current: Item | None = None
+    previous: Line | None = None
+    suspended = False
+    for i, line in enumerate(lines):
+        cols = heading(line)
+        if cols is not None:
+            columns, current, previous, suspended = cols, None, line, False
+            continue
+        if columns is None:
+            continue
+        if previous is not None and (line.page != previous.page or line.top - previous.bottom > 4 * line.height):
+            columns, current = None, None  # a new page waits for the repeated heading; a wide gap ends the table
+            continue
+        if _CARRIED.search(line.text) or _CONTINUED_WORD.match(line.text):
+            continue
+        row = _row(line, columns, decimal, month_first)
+        full = row.quantity is not None and (row.unit_price is not None or row.subtotal is not None)
+        if _STOP.match(line.text) or (row.quantity is None and row.unit_price is None and _totals_label(line)):
+            suspended, current = True, None
+        elif full or (not suspended and (row.quantity is not None or row.subtotal is not None or row.unit_price is not None)):
+            row.line, suspended, current = i, False, row
+            found.append(row)
+        elif (current is not None and row.description and line.top - previous.bottom < 1.2 * line.height
+              and _in_text_zone(line, columns)):
+            current.description = f"{current.description} {row.description}".strip()
+        previous = line
+    return found
+
+
+def _in_text_zone(line: Line, columns: list[Column]) -> bool:
+    """Does the line sit where descriptions are (not across the page like a footer)?"""
+    text = [c for c in columns if c.role in ("description", "sku")]
+    if not text:
+        return True
+    left = min(c.x0 for c in text) - 3 * line.size
+    right_of = [c.x0 for c in columns if c.role in _NUMERIC and c.x0 > max(c.x0 for c in text)]
+    right = min(right_of) if right_of else float("inf")
+    return all(left <= (w.x0 + w.x1) / 2 < right for w in line.words)
+
+
+def _totals_label(line: Line) -> bool:
+    return any(h.kind in ("amount_total", "amount_untaxed", "amount_tax") for h in label_hits(line.text))
+
+
+def _row(line: Line, columns: list[Column], decimal: str | None, month_first: bool | None) -> Item:
+    item = Item()
+    dates: list[DateHit] = find_dates(line.text, month_first)
+    words = [w for w in line.words if not any(line.span(d.start, d.end)[0] <= w.x0 and w.x1 <= line.span(d.start, d.end)[1]
+                                              for d in dates)]
+    numbers: list[tuple[Word, float, bool]] = []
+    percents: list[Word] = []
+    texts: list[Word] = []
+    for k, word in enumerate(words):
+        if word.text == "%":
+            continue
+        parsed = _number(word.text, decimal)
+        percent = word.text.endswith("%") or (k + 1 < len(words) and words[k + 1].text == "%")
+        if parsed is None:
+            texts.append(word)
+        elif percent:
+            percents.append(word)
+        else:
+            numbers.append((word, *parsed))
+    numeric = [c for c in columns if c.role in _NUMERIC]
+    taken: dict[str, tuple[Word, float, bool]] = {}
+    reach = 3 * max((w.size for w in words), default=10.0)  # a number this far from every numeric column is text
+    pairs = sorted((c.distance(w.x0, w.x1), ni, c.role) for ni, (w, _, _) in enumerate(numbers) for c in numeric
+                   if c.distance(w.x0, w.x1) <= reach)
+    used: set[int] = set()
+    for _, ni, role in pairs:
+        if ni in used or role in taken:
+            continue
+        taken[role] = numbers[ni]
+        used.add(ni)
+    for word in percents:
+        near = [c for c in numeric if c.role == "discount" and c.distance(word.x0, word.x1) <= reach]
+        if near and "discount" not in taken:
+            parsed = _number(word.text.rstrip("%"), decimal)
+            if parsed is not None:
+                taken["discount"] = (word, *parsed)
+    leftovers = [numbers[ni][0] for ni in range(len(numbers)) if ni not in used]
+    for role in ("quantity", "unit_price", "subtotal", "discount"):
+        if role in taken:
+            word, value, ambiguous = taken[role]
+            setattr(item, role, value)
+            if ambiguous:
+                item.ambiguous.append(role)
+    parts: dict[str, list[Word]] = {"sku": [], "unit": [], "description": []}
+    text_columns = [c for c in columns if c.role in ("sku", "unit", "description")]
+    for word in sorted(texts + leftovers, key=lambda w: w.x0):
+        if _is_symbol(word.text):
+            continue
+        role = "description"
+        if text_columns:
+            best = min(text_columns, key=lambda c: (c.distance(word.x0, word.x1), c.role != "description"))
+            if best.distance(word.x0, word.x1) == 0 or best.role == "description":
+                role = best.role
+        if role == "description" and item.quantity is not None and "quantity" in taken and "unit" not in {
+                c.role for c in columns} and _unit_word(word, taken["quantity"][0]):
+            role = "unit"
+        parts[role].append(word)
+    item.sku = " ".join(w.text for w in parts["sku"]) or None
+    item.unit = " ".join(w.text for w in parts["unit"]) or None
+    item.description = " ".join(w.text for w in parts["description"])
+    return item
+
+
+_SYMBOLS = {"€", "$", "£", "¥", "₹", "EUR", "USD", "GBP", "CHF", "INR", "Rs", "Rs."}
+
+
+def _is_symbol(text: str) -> bool:
+    return text in _SYMBOLS
+
+
+def _number(text: str, decimal: str | None) -> tuple[float, bool] | None:
+    token = text.strip()
+    for symbol in ("€", "$", "£", "¥", "₹"):
+        token = token.replace(symbol, "")
+    token = token.rstrip("%") if token.endswith("%") else token
+    if not re.fullmatch(r"-?\d{1,3}(?:[.,'’]\d{3})*(?:[.,]\d+)?-?|-?\d+(?:[.,]\d+)?-?", token):
+        return None
+    negative = token.startswith("-") or token.endswith("-")
+    parsed = parse_number(token.strip("-"), decimal)
+    if parsed is None:
+        return None
+    return (-parsed[0] if negative else parsed[0]), parsed[1]
+
+
+_UNITS = set("""
+pc pcs piece pieces ea each unit units u un uds ud unid unidad unidades pz pza pzas pezzi pz. st st. stk stk. stück stck
+pce pces pièce pièces stuk stuks kg g gr mg t to l lt ltr ml m mm cm km m2 m3 m² m³ lfm ft in yd lb lbs oz gal box boxes
+ctn carton cartons pack packs pk pkt paq pair pairs pr set sets roll rolls rol doz dozen h hr hrs hour hours std uur ore
+horas night nights day days tag tage jour jours dag dagen día días giorno giorni dia dias month months
+""".split())
+
+
+def _unit_word(word: Word, quantity: Word) -> bool:
+    """A unit word just right of the quantity ("1.00 kg", "1 PCS")."""
+    return 0 <= word.x0 - quantity.x1 < 2 * word.size and word.text.lower().rstrip(".") in _UNITS

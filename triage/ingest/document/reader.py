@@ -1,0 +1,114 @@
+"""A supplier document read from its layout: type, header fields, line items, confidences and
+flags, in the shape of ``triage extract`` (docs/ARCHITECTURE.md). No templates: labels in
+seven languages, positions, and checks of the values against each other.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from triage.ingest.document import header
+from triage.ingest.document.checks import best, check_lines, settle_amounts
+from triage.ingest.document.labels import DOC_TYPE_TITLES
+from triage.ingest.document.layout import Line, text_of
+from triage.ingest.document.lines import items as line_items
+from triage.ingest.document.values import currencies, decimal_convention, month_first
+
+FIELDS = ("supplier_name", "vat", "document_number", "document_date", "due_date", "po_refs", "currency",
+          "amount_untaxed", "amount_tax", "amount_total")
+DOC_TYPES = ("invoice", "credit_note", "order_confirmation", "delivery_note", "other")
+
+_LABEL_AFTER = re.compile(r"\s*(number|no\.?|nr\.?|n°|nº|num[ée]ro|nummer|date|datum|:)", re.I)
+
+
+def doc_type(text: str) -> str:
+    """The document's type from its title: a type word used as a title beats one used as a
+    field label ("Delivery note: LS-26-10277" on an invoice is a reference, not the title)."""
+    head = text[:3000]
+    found: tuple[int, int, str] | None = None
+    for name, pattern in DOC_TYPE_TITLES:
+        for m in pattern.finditer(head):
+            is_label = bool(_LABEL_AFTER.match(head, m.end()))
+            rank = (int(is_label), m.start(), name)
+            found = rank if found is None or rank < found else found
+            if not is_label:
+                break
+    return found[2] if found else "other"
+
+
+@dataclass
+class Document:
+    doc_type: str
+    fields: dict[str, Any]
+    lines: list[dict]
+    confidence: dict[str, float]
+    flags: list[dict] = field(default_factory=list)
+    pages: int = 0
+    text: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"doc_type": self.doc_type, "status": "ok", "fields": self.fields, "lines": self.lines,
+                "confidence": self.confidence, "flags": self.flags}
+
+
+def read(lines: list[Line], pages: int) -> Document:
+    text = text_of(lines)
+    page = header.Page(lines, decimal_convention(text), month_first(text))
+    fields: dict[str, Any] = dict.fromkeys(FIELDS)
+    confidence: dict[str, float] = dict.fromkeys(FIELDS, 0.0)
+    flags: list[dict] = []
+
+    number, confidence["document_number"] = best(header.document_numbers(page))
+    fields["document_number"] = number.value if number else None
+    date, confidence["document_date"] = best(header.document_dates(page, number.line if number else None))
+    fields["document_date"] = date.value.isoformat() if date else None
+    if date is not None and date.ambiguous:
+        flags.append({"field": "document_date", "code": "ambiguous_date"})
+        confidence["document_date"] = min(confidence["document_date"], 0.5)
+    due, confidence["due_date"] = best(header.due_dates(page, date.value if date else None))
+    fields["due_date"] = due.value.isoformat() if due else None
+    if due is not None and due.ambiguous:
+        flags.append({"field": "due_date", "code": "ambiguous_date"})
+        confidence["due_date"] = min(confidence["due_date"], 0.5)
+    vat, confidence["vat"] = best(header.vats(page))
+    fields["vat"] = vat.value if vat else None
+    name, confidence["supplier_name"] = best(header.supplier_names(page))
+    fields["supplier_name"] = name.value if name else None
+    refs = header.po_references(page)
+    fields["po_refs"] = list(dict.fromkeys(c.value for c in refs if c.value != fields["document_number"]))
+    confidence["po_refs"] = round(max((c.score for c in refs), default=0.0) * 0.9, 2)
+
+    items = line_items(lines, page.decimal, page.month_first)
+    page.item_lines = {item.line for item in items}
+    subtotals = [item.subtotal for item in items]
+    lines_sum = sum(subtotals) if items and None not in subtotals else None
+    printed = {a.value for i in range(len(lines)) for a in page.amounts(i)}
+    settled = settle_amounts(header.amounts(page, "amount_total"), header.amounts(page, "amount_untaxed"),
+                             header.amounts(page, "amount_tax"), printed, lines_sum)
+    fields.update(settled.values)
+    confidence.update(settled.confidence)
+    flags += settled.flags
+    line_flags, lines_match = check_lines(items, settled.values["amount_untaxed"], settled.values["amount_total"])
+    flags += line_flags
+    if lines_match:
+        for name_ in ("amount_untaxed", "amount_total"):
+            if fields[name_] is not None:
+                confidence[name_] = max(confidence[name_], 0.9)
+
+    fields["currency"], confidence["currency"] = _currency(settled.currency, text)
+    return Document(doc_type=doc_type(text), fields=fields, lines=[item.as_dict() for item in items],
+                    confidence=confidence, flags=flags, pages=pages, text=text)
+
+
+def _currency(from_amounts: str | None, text: str) -> tuple[str | None, float]:
+    counts = currencies(text)
+    if from_amounts:
+        return from_amounts, 0.9 if from_amounts != "USD" or counts.get("USD", 0) > 1 else 0.75
+    if not counts:
+        return None, 0.0
+    code, _ = counts.most_common(1)[0]
+    return code, 0.7
+
+
