@@ -3,6 +3,7 @@
 ``link(gateway, ...)`` asks Odoo (read only, explicit fields) who and what a signal quotes:
 
 - the **vendor**: by the sender's address, else the VAT numbers the text gives, else the
+  supplier name a document prints (compared without case and legal form), else the
   sender's mail domain (never a free-mail domain such as gmail.com); a contact's company
   counts, our own companies never do;
 - **purchase orders**: by the references quoted, as the PO's name or as the supplier's own
@@ -88,9 +89,20 @@ def _vendors(gateway: OdooGateway, domain: list, keep=lambda row: True) -> dict[
     return found
 
 
-def find_vendor(gateway: OdooGateway, sender: str, vats: list[str], links: Links) -> None:
-    """The sender's address, then each VAT number, then the mail domain: the first that names
-    exactly one vendor links it; one that names several is recorded as ambiguous."""
+_LEGAL_FORM = re.compile(
+    r"\b(?:gmbh|ag|kg|b\.?v\.?|n\.?v\.?|s\.?a\.?s?|sarl|s\.?l\.?u?|s\.?p\.?a\.?|s\.?r\.?l\.?|lda|ltda|ltd|limited|inc"
+    r"|llc|corp(?:oration)?|plc|pvt|co)\b\.?", re.I)
+
+
+def name_key(name: str | None) -> str:
+    """A company name compared without case, punctuation and legal form ("ACME GmbH" is "Acme")."""
+    return " ".join(re.findall(r"\w+", _LEGAL_FORM.sub(" ", (name or "").lower())))
+
+
+def find_vendor(gateway: OdooGateway, sender: str, vats: list[str], links: Links, names: list[str] = ()) -> None:
+    """The sender's address, then each VAT number, then the name a document prints, then the
+    mail domain: the first that names exactly one vendor links it; one that names several is
+    recorded as ambiguous."""
     address = parseaddr(sender or "")[1].strip().lower()
     address = address if re.fullmatch(r"[^@\s]+@[\w.-]+", address) else ""
     tries: list[tuple[str, str, list, Any]] = []
@@ -100,6 +112,11 @@ def find_vendor(gateway: OdooGateway, sender: str, vats: list[str], links: Links
         digits = re.sub(r"\D", "", vat)  # stored as typed ("DE 123 456 789"): any separators between the digits
         tries.append(("VAT number", vat, [["vat", "=ilike", "%" + "%".join(digits) + "%"]],
                       lambda row, vat=vat: _vat_equal(row.get("vat"), vat)))
+    for name in names:
+        key = name_key(name)
+        if len(key) >= 3:
+            tries.append(("supplier name", name, [["name", "ilike", key.split()[0]], ["is_company", "=", True]],
+                          lambda row, key=key: name_key(row.get("name")) == key))
     domain = address.rsplit("@", 1)[1] if address else ""
     if domain and domain not in FREE_MAIL:
         tries.append(("mail domain", domain, [["email", "=ilike", f"%@{domain}"]], lambda row: True))
@@ -183,10 +200,10 @@ def bank_accounts(gateway: OdooGateway, partner_id: int) -> list[str]:
 
 
 def link(gateway: OdooGateway, *, sender: str, po_refs: list[str], supplier_refs: list[str],
-         invoice_refs: list[str], vats: list[str], bank_change: bool) -> Links:
+         invoice_refs: list[str], vats: list[str], bank_change: bool, names: list[str] = ()) -> Links:
     """Every link of one signal (raises ``OdooError`` when Odoo cannot be asked)."""
     links = Links()
-    find_vendor(gateway, sender, vats, links)
+    find_vendor(gateway, sender, vats, links, names)
     find_orders(gateway, po_refs, links, candidates=supplier_refs)
     find_bills(gateway, invoice_refs, links)
     if bank_change and links.vendor is not None:

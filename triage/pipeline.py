@@ -28,6 +28,7 @@ from triage.domain import (
     Action,
     ApprovedDecision,
     Assessment,
+    Category,
     Fields,
     Finding,
     Outcome,
@@ -36,6 +37,7 @@ from triage.domain import (
     SignalState,
     Source,
 )
+from triage.document_lines import document_fields, line_findings
 from triage.errors import OdooError, TriageError
 from triage.ingest import Intake
 from triage.ingest.files import from_eml
@@ -165,14 +167,19 @@ def process(session: Session, signal: SignalRow, services: Services, *, now: dt.
     offset = (signal.meta or {}).get("utc_offset_minutes")
     sent_at = dt.datetime.combine(sent, dt.time(), dt.timezone(dt.timedelta(minutes=offset))) if offset is not None else None
     fields = extract_fields(full_text, sent, assessment.category, month_first=month_first_sender(sent_at, language))
+    document = (signal.meta or {}).get("document") if signal.source == Source.DOCUMENT.value else None
+    if document:
+        fields = document_fields(document, fields)
     signal.meta = {**(signal.meta or {}), "language": language}
-    prio = prioritise(assessment.category, f"{signal.subject}\n{newest}", fields, sent)
-    assessment.priority, assessment.priority_score = prio.priority, prio.score
     signal.fields = fields.as_dict()
 
-    supplier = _supplier(signal.sender)
+    supplier = _supplier(signal.sender) or ((document or {}).get("fields") or {}).get("supplier_name")
     bank_change = choose_action(assessment.category, f"{signal.subject}\n{newest}", fields) is Action.VERIFY_BANK_DETAILS
-    links = _link(services, signal, fields, full_text, bank_change, result)
+    links = _link(services, signal, fields, full_text, bank_change, result, document=document)
+    if document and links is not None:
+        _compare_lines(services, document, links, assessment, result)
+    prio = prioritise(assessment.category, f"{signal.subject}\n{newest}", fields, sent)
+    assessment.priority, assessment.priority_score = prio.priority, prio.score
     if bank_change and links is not None:
         finding = bank_details_change(ibans(f"{signal.subject}\n{newest}"), links.bank_accounts,
                                       links.vendor.name if links.vendor else None)
@@ -192,8 +199,23 @@ def process(session: Session, signal: SignalRow, services: Services, *, now: dt.
                    supplier=supplier, links=links)
 
 
+def _compare_lines(services: Services, document: dict, links: Links, assessment: Assessment,
+                   result: FlowResult) -> None:
+    """An invoice's lines against its linked POs' lines and receipts: findings make it an
+    invoice discrepancy (``document_lines.py``)."""
+    try:
+        findings, notes = line_findings(services.odoo, document, links, services.settings.findings.tolerances())
+    except OdooError as exc:
+        findings, notes = [], [f"lines not compared with the PO: {exc}"]
+    result.notes += notes
+    if findings:
+        assessment.category = Category.INVOICE_DISCREPANCY.value
+        assessment.findings += findings
+        assessment.explanation = f"{assessment.explanation}; {len(findings)} finding(s) against the PO"
+
+
 def _link(services: Services, signal: SignalRow, fields: Fields, text: str, bank_change: bool,
-          result: FlowResult) -> Links | None:
+          result: FlowResult, *, document: dict | None = None) -> Links | None:
     """The Odoo records the signal quotes (``odoo_links.link``), kept in its meta; None when Odoo
     is not configured or cannot be asked now: the flow goes on with the references by name (the
     writer finds the record when it writes) and Odoo is not asked again for a minute."""
@@ -203,8 +225,11 @@ def _link(services: Services, signal: SignalRow, fields: Fields, text: str, bank
         result.notes.append("links not checked: Odoo was unavailable a moment ago")
         return None
     try:
+        printed = (document or {}).get("fields") or {}
         links = link(services.odoo, sender=signal.sender, po_refs=fields.po_refs, supplier_refs=supplier_refs(text),
-                     invoice_refs=fields.invoice_refs, vats=vat_numbers(text), bank_change=bank_change)
+                     invoice_refs=fields.invoice_refs, vats=[*([printed["vat"]] if printed.get("vat") else []),
+                                                             *vat_numbers(text)],
+                     names=[printed["supplier_name"]] if printed.get("supplier_name") else [], bank_change=bank_change)
     except OdooError as exc:
         services.odoo_retry_at = time.monotonic() + LINK_RETRY_SECONDS
         log.warning("linking signal %s to Odoo failed (links not checked): %s", signal.id, exc)
