@@ -17,7 +17,7 @@ from typing import Any
 from triage.domain import QuarantineReason
 from triage.errors import QuarantinedInput
 
-_PRELOAD = ["triage.ingest.pdf"]
+_PRELOAD = ["triage.ingest.pdf_preload"]
 _lock = threading.Lock()
 _context = None
 

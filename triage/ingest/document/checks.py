@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from triage.ingest.document.header import Candidate
 from triage.ingest.document.lines import Item
+from triage.ingest.document.values import Amount
 
 CONSISTENT = 1.5  # the bonus a combination gets when untaxed + tax = total
 
@@ -49,6 +50,7 @@ def settle_amounts(total: list[Candidate], untaxed: list[Candidate], tax: list[C
                    printed: set[float], lines_sum: float | None) -> Settled:
     """Choose total, untaxed and tax together (``printed``: every amount the document shows)."""
     options = {name: _distinct(cands) + [None] for name, cands in (("t", total), ("u", untaxed), ("x", tax))}
+    options["x"] += _sums(tax)
     best_score, choice = float("-inf"), (None, None, None)
     for t, u, x in itertools.product(options["t"], options["u"], options["x"]):
         score = sum(c.score for c in (t, u, x) if c is not None)
@@ -106,6 +108,20 @@ def _distinct(candidates: list[Candidate]) -> list[Candidate]:
         if key not in by_value or c.score > by_value[key].score:
             by_value[key] = c
     return sorted(by_value.values(), key=lambda c: -c.score)[:8]
+
+
+def _sums(tax: list[Candidate]) -> list[Candidate]:
+    """Two or three tax lines in a row (7% and 19%) as one tax amount."""
+    by_line = sorted({c.line: c for c in tax}.values(), key=lambda c: c.line)
+    out = []
+    for size in (2, 3):
+        for start in range(len(by_line) - size + 1):
+            group = by_line[start:start + size]
+            if group[-1].line - group[0].line == size - 1:
+                value = round(sum(c.value.value for c in group), 2)
+                out.append(Candidate(Amount(group[0].value.start, group[-1].value.end, value, False, group[0].value.currency),
+                                     min(c.score for c in group) * 0.9, group[-1].line, "sum:amount_tax"))
+    return out
 
 
 def _printed(value: float, printed: set[float]) -> bool:

@@ -12,13 +12,14 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from triage.ingest.document.labels import CUSTOMER_WORDS, DOC_NOUN, LabelHit, label_hits
+from triage.ingest.document.labels import CUSTOMER_WORDS, DOC_NOUN, LabelHit, label_hits, noun_type
 from triage.ingest.document.layout import Line
 from triage.ingest.document.values import Amount, DateHit, find_amounts, find_dates
 from triage.ingest.extract import po_refs as text_po_refs
 from triage.ingest.identifiers import compact, vat_numbers
 
-SAME_LINE, BELOW = 1.0, 0.85  # how much a value under its label is trusted against one beside it
+# How much a value under its label (or over it) is trusted against one beside it.
+SAME_LINE, BELOW, ABOVE = 1.0, 0.85, 0.75
 
 
 @dataclass
@@ -48,7 +49,7 @@ class Page:
         return find_amounts(self.lines[i].text, self.decimal, skip=skip)
 
 
-_ID = re.compile(r"[#:.\s-]*(?:n\s?[°º.]\s*)?([A-Za-z0-9][\w/.\-]*[A-Za-z0-9]|\d)")
+_ID = re.compile(r"[#:.\s-]*(?:n\s?[°º.]\s*)?((?:[A-Z]{1,3} (?=[A-Z]?\d[\w/.-]*/))?[A-Za-z0-9][\w/.\-]*[A-Za-z0-9]|\d)")
 
 
 def _id_value(text: str) -> str | None:
@@ -70,24 +71,39 @@ def _after(page: Page, i: int, hit: LabelHit) -> tuple[str, int]:
     return page.lines[i].text[hit.end:end], hit.end
 
 
-def _below(page: Page, i: int, hit: LabelHit) -> list[tuple[int, int, int]]:
-    """(line, start, end) of the text under a label in the next two lines of the same page:
-    the cells whose x-extent overlaps the label's."""
+def _below(page: Page, i: int, hit: LabelHit, step: int = 1) -> list[tuple[int, int, int]]:
+    """(line, start, end) of the cell under a label (``step=-1``: over it, for a grid whose
+    labels are printed below the values) in the next two lines of the same page: the cell
+    nearest the label's cell whose own nearest cell on the label's line is the label's."""
     line = page.lines[i]
-    x0, x1 = line.span(hit.start, hit.end)
-    out = []
-    for j in range(i + 1, min(i + 3, len(page.lines))):
-        below = page.lines[j]
-        if below.page != line.page or below.top - line.bottom > 2.5 * line.height:
+    own = line.cell_at(hit.start)
+
+    def centre(cell) -> float:
+        return (cell.x0 + cell.x1) / 2
+
+    for j in range(i + step, i + 3 * step, step):
+        if not 0 <= j < len(page.lines):
             break
-        offset = 0
-        for cell in below.cells:
-            if cell.x0 < x1 + 2 and x0 - 2 < cell.x1:
-                out.append((j, offset, offset + len(cell.text)))
+        other = page.lines[j]
+        gap = other.top - line.bottom if step > 0 else line.top - other.bottom
+        if other.page != line.page or gap > 2.5 * line.height:
+            break
+        offsets, offset = [], 0
+        for cell in other.cells:
+            offsets.append(offset)
             offset += len(cell.text) + 2
-        if out:
-            break
-    return out
+        mine = [k for k, cell in enumerate(other.cells)
+                if min(range(len(line.cells)), key=lambda c: _distance(line.cells[c], cell)) == own]
+        if mine:
+            k = min(mine, key=lambda k: abs(centre(other.cells[k]) - centre(line.cells[own])))
+            return [(j, offsets[k], offsets[k] + len(other.cells[k].text))]
+    return []
+
+
+def _distance(a, b) -> float:
+    """Horizontal distance of two cells: 0 when they overlap, else the gap; ties by centre."""
+    gap = max(a.x0 - b.x1, b.x0 - a.x1, 0.0)
+    return gap + 0.001 * abs((a.x0 + a.x1) / 2 - (b.x0 + b.x1) / 2)
 
 
 def _alone(page: Page, i: int, hit: LabelHit) -> bool:
@@ -111,18 +127,30 @@ def labelled(page: Page, kinds: tuple[str, ...], read, *, score: float = 1.0, be
                 out.append(Candidate(found[0], score * SAME_LINE, i, f"label:{hit.kind}", found[1]))
                 continue
             if below and (text.strip(" :#") == "" or _alone(page, i, hit)):
-                for j, start, end in _below(page, i, hit):
-                    found = read(j, page.lines[j].text[start:end], start)
+                for step, how, weight in ((1, "below", BELOW), (-1, "above", ABOVE)):
+                    cells = [(j, a, b) for j, a, b in _below(page, i, hit, step)
+                             if not any(h.start < b and a < h.end for h in page.labels[j])]
+                    found = next(((j, f) for j, a, b in cells if (f := read(j, page.lines[j].text[a:b], a))), None)
                     if found is not None:
-                        out.append(Candidate(found[0], score * BELOW, j, f"below:{hit.kind}", found[1]))
+                        out.append(Candidate(found[1][0], score * weight, found[0], f"{how}:{hit.kind}", found[1][1]))
                         break
     return out
 
 
 # --- the fields ------------------------------------------------------------------------------
 
-def document_numbers(page: Page) -> list[Candidate]:
-    out = labelled(page, ("document_number",), lambda i, text, offset: _pair(_id_value(text)))
+def document_numbers(page: Page, doc_type: str) -> list[Candidate]:
+    """Labelled numbers ("Invoice No.", "Rechnungs-Nr."; a label naming another type, such
+    as "Delivery note no." on an invoice, counts less; an order number only on an order
+    confirmation), then a number after the title, then a line starting with "#"."""
+    kinds = ("document_number", "order_number") if doc_type == "order_confirmation" else ("document_number",)
+    out = labelled(page, kinds, lambda i, text, offset: _pair(_id_value(text)))
+    for c in out:
+        label = next((page.lines[i].text[h.start:h.end] for i in (c.line, c.line - 1, c.line + 1)
+                      if 0 <= i < len(page.lines) for h in page.labels[i] if h.kind in kinds), "")
+        named = noun_type(label)
+        if named is not None and named != doc_type:
+            c.score *= 0.5
     title = re.compile(rf"(?<![\w-])(?:{DOC_NOUN})\b\.?\s*:?\s*", re.I)
     hash_line = re.compile(r"^\s*#\s*")
     for i, line in enumerate(page.lines):
@@ -188,9 +216,10 @@ _TERMS_CONTEXT = re.compile(
     r"net|netto|payment|terms|zahlung|zahlbar|paiement|r[èe]glement|betaling|betaaltermijn|pago|pagamento|condiciones", re.I)
 
 
-def due_dates(page: Page, document_date: dt.date | None) -> list[Candidate]:
+def due_dates(page: Page, document_date: dt.date | None, doc_type: str) -> list[Candidate]:
+    """A labelled due date, else (on an invoice) the document date plus the payment terms."""
     out = labelled(page, ("due_date",), lambda i, t, o: _first_date(page, i, t, o))
-    if document_date is not None:
+    if document_date is not None and doc_type == "invoice":
         for i, line in enumerate(page.lines):
             m = _TERMS.search(line.text)
             if m and _TERMS_CONTEXT.search(line.text) and 0 < int(m.group(1)) <= 180:

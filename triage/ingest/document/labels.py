@@ -17,20 +17,30 @@ _NOUNS = {
     "credit_note": r"credit\s?note|credit\s?memo|gutschrift|avoir|creditnota|credit\s?nota|nota\s+de\s+cr[ée]dito|abono"
                    r"|nota\s+di\s+credito|factura\s+rectificativa",
     "order_confirmation": r"order\s+confirmation|order\s+acknowledge?ment|auftragsbest[äa]tigung|confirmation\s+de\s+commande"
+                          r"|accus[ée]\s+de\s+r[ée]ception\s+de\s+commande"
                           r"|orderbevestiging|confirmaci[óo]n\s+de\s+pedido|conferma\s+d['’]\s?ordine"
                           r"|confirma[çc][ãa]o\s+de\s+encomenda",
     "delivery_note": r"delivery\s+note|packing\s+(?:slip|list)|despatch\s+note|dispatch\s+note|lieferschein|bon\s+de\s+livraison"
                      r"|pakbon|leveringsbon|albar[áa]n|documento\s+di\s+trasporto|d\.?d\.?t\.?|bolla\s+di\s+consegna"
                      r"|guia\s+de\s+remessa",
 }
-DOC_NOUN = "|".join(_NOUNS.values()) + r"|bill|document|dokument|beleg|receipt|quittung|re[çc]u|recibo|ricevuta"
+DOC_NOUN = "|".join(_NOUNS[k] for k in ("credit_note", "order_confirmation", "delivery_note", "invoice")) + r"|guia|bill|document|dokument|beleg|receipt|quittung|re[çc]u|recibo|ricevuta"
 _NUM = r"(?:number|nummer|num[ée]ro|n[úu]mero|num\.?|no\.?|nr\.?|n\s?[°º]|n\.\s?[°º]|n\.|#|id)"
 _OF = r"(?:\s+(?:de|da|do|di|del|of|du|d['’]))?"
 _DATE = r"(?:date|datum|data|fecha)"
 
 # The document's type from its title words; the more specific types first (a credit note
 # often says "invoice" too).
-DOC_TYPE_TITLES = [(name, re.compile(rf"(?<![\w-])(?:{_NOUNS[name]})(?![\w-])", re.I))
+def noun_type(label: str) -> str | None:
+    """The document type a label's noun names ("Rechnungs-Nr." -> invoice), None for a
+    generic one ("Document No.")."""
+    for name, pattern in _NOUNS.items():
+        if re.search(pattern, label, re.I):
+            return name
+    return None
+
+
+DOC_TYPE_TITLES = [(name, re.compile(rf"(?<![\w-])(?:{_NOUNS[name]})(?:s|en)?(?![\w-])", re.I))
                    for name in ("credit_note", "order_confirmation", "delivery_note", "invoice")]
 
 
@@ -39,7 +49,10 @@ def _amount_words(phrase: str) -> str:
     return rf"\s*(?:(?:{CURRENCY})\s*)?".join(phrase.split(" "))
 
 
+_TAX_WORD = r"(?:mwst|ust|vat|tax|btw|tva|iva|taxes|gst)"
 _TOTAL = [
+    rf"(?:total|summe|gesamt|totaal|montant|importe|totale|valor|amount)\s+(?:incl|inkl|inclusief|including|con|com|ttc)\.?"
+    rf"\s+{_TAX_WORD}",
     "grand total", "total amount due", "total due", "amount due", "balance due", "total to pay", "total payable",
     "amount payable", "invoice total", "total amount", r"total incl\.?(?:uding)? (?:vat|tax)", "total",
     "gesamtbetrag", "gesamtsumme", "rechnungsbetrag", "rechnungssumme", "endbetrag", "bruttobetrag", "summe brutto",
@@ -50,6 +63,8 @@ _TOTAL = [
     "totale da pagare", "netto a pagare", "importo totale", "totale", "valor total", "total da fatura", "total geral",
 ]
 _UNTAXED = [
+    rf"(?:total|summe|gesamt|totaal|montant|importe|totale|valor|amount)\s+(?:exkl|excl|exclusief|excluding|ohne|hors"
+    rf"|sans|sin|senza|sem|before)\.?\s+{_TAX_WORD}",
     "subtotal", "sub-total", "sub total", "untaxed amount", "amount untaxed", "untaxed", "net total", "total net", "net amount", r"total excl\.?(?:uding)? (?:vat|tax)",
     r"amount excl\.? (?:vat|tax)", "total before tax", "taxable amount", "nettobetrag", "nettosumme", "summe netto",
     "gesamt netto", "netto", "zwischensumme", "warenwert", "total netto", "total ht", "montant ht", "sous-total",
@@ -89,7 +104,7 @@ _LABELS = {
     ],
     "po": [
         r"(?:your|customer|client)\s+(?:purchase\s+)?(?:order|p\.?o\.?|ref(?:erence)?)(?:\s*(?:no\.?|number|#|nr\.?))?",
-        r"purchase\s+order(?:\s*(?:no\.?|number|#|nr\.?))?", r"(?-i:P\.?O\.?)(?:\s*(?:no\.?|number|#|nr\.?|ref))?",
+        r"purchase\s+order(?:\s*(?:no\.?|number|#|nr\.?))?", r"(?-i:P\.?O\.?)(?![-/]?\d)(?:\s*(?:no\.?|number|#|nr\.?|ref))?",
         r"ihre?\s+(?:bestellung|bestellnummer|bestell-nr\.?|auftragsnummer|zeichen|referenz)(?:\s*nr\.?)?",
         r"bestell(?:nummer|-nr\.?|ung\s+nr\.?|nr\.?)", r"votre\s+(?:commande|r[ée]f[ée]rence|bon\s+de\s+commande)(?:\s*n\s?[°º])?",
         r"bon\s+de\s+commande(?:\s*n\s?[°º])?", r"uw\s+(?:bestelling|order|referentie|ordernummer|bestelnummer|kenmerk)(?:\s*nr\.?)?",
@@ -97,11 +112,22 @@ _LABELS = {
         r"(?:vs\.?|vostro|vostra)\s+(?:ordine|riferimento|rif\.?)(?:\s*n\.?)?", "ordine cliente",
         r"(?:sua|vossa)\s+(?:encomenda|refer[êe]ncia)(?:\s*n\.?\s?[ºo°]?\.?)?",
     ],
+    "order_number": [
+        r"(?:sales\s+)?order\s*(?:no\.?|number|#|nr\.?|id)", r"auftrags?-?\s?(?:nr\.?|nummer)", r"auftrag\s+nr\.?",
+        rf"{_NUM}\s*(?:de\s+)?(?:commande|(?-i:ARC))", r"(?:commande|(?-i:ARC))\s*{_NUM}".replace("{_NUM}", _NUM),
+        "ordernummer", r"order\s*nr\.?", rf"(?:pedido|ordine|encomenda|confirma[çc][ãa]o|confirmaci[óo]n|conferma"
+        rf"|bevestiging|best[äa]tigung)\s*{_NUM}", rf"{_NUM}\s*(?:de\s+|da\s+|del\s+)?(?:pedido|ordine|encomenda)",
+    ],
+    "tax_id": [
+        r"(?:federal\s+)?tax\s*(?:id|number|no\.?)", r"steuer-?\s?nr\.?", "steuernummer", r"(?-i:TIN)",
+        r"cod\.?\s+fisc\.?", "codice fiscale", "siret", "siren",
+    ],
     "vat_id": [
-        r"(?:vat|tax)\s*(?:reg(?:istration)?\.?\s*)?(?:no\.?|number|nr\.?|id|#)", r"ust\.?-?\s?id(?:\.?-?\s?nr\.?)?",
+        r"vat\s*(?:reg(?:istration)?\.?\s*)?(?:no\.?|number|nr\.?|id|#)", r"ust\.?-?\s?id(?:\.?-?\s?nr\.?)?",
         r"umsatzsteuer-?\s?id(?:entifikationsnummer)?", r"steuer-?\s?nr\.?", r"n[°º]\s*(?:de\s+)?tva(?:\s+intra(?:communautaire)?)?",
         r"tva\s+intra(?:communautaire)?", r"num[ée]ro\s+de\s+tva", r"btw-?\s?(?:nummer|nr\.?|id)", r"p\.?\s?iva", "partita iva",
-        "nif", "cif", "nipc", r"contribuinte(?:\s+n\.?\s?[ºo°])?", "vat/tin", "gstin", "tax id", r"uid(?:-nr\.?)?",
+        "nif", "cif", r"nif\s*/\s*cif", "nipc", r"contribuinte(?:\s+n\.?\s?[ºo°])?", "vat/tin", "gstin", r"uid(?:-nr\.?)?",
+        r"mwst-?\s?nr\.?", r"mwst-?\s?nummer", "vat reg no",
         "vat reg",
     ],
     "amount_total": [_amount_words(p) for p in _TOTAL],
@@ -136,8 +162,9 @@ class LabelHit:
 
 def label_hits(text: str) -> list[LabelHit]:
     """The labels in a line, overlaps resolved: the longest wins, then the earliest."""
-    found = [LabelHit(kind, m.start(), m.end()) for kind, pattern in LABELS.items() for m in pattern.finditer(text)
-             if m.end() > m.start()]
+    found = [LabelHit(kind, cell.start() + m.start(), cell.start() + m.end())
+             for cell in re.finditer(r"\S+(?: \S+)*", text)  # a label never spans a column gap
+             for kind, pattern in LABELS.items() for m in pattern.finditer(cell.group(0)) if m.end() > m.start()]
     found.sort(key=lambda h: (-(h.end - h.start), h.start))
     kept: list[LabelHit] = []
     for hit in found:

@@ -15,13 +15,15 @@ from triage.ingest.document.layout import Line, Word
 from triage.ingest.document.values import DateHit, find_dates, parse_number
 
 _ROLES = {
-    "sku": r"sku|item\s*(?:no\.?|#|code)|art(?:ikel)?\.?\s*-?\s*(?:nr|nummer|no)\.?|artikelnr\.?|product\s*code|code"
+    "sku": r"sku|item\s*(?:no\.?|#|code)|art(?:ikel)?\.?\s*-?\s*(?:nr|nummer|no)\.?|artikel(?:nr\.?|code|nummer)|product\s*code|code"
            r"|code\s+article|r[ée]f(?:[ée]rence)?\.?|c[óo]digo|codice|cod\.|referencia|refer[êe]ncia|part\s*(?:no\.?|number|#)"
            r"|material(?:nummer)?|ref\.",
     "description": r"description|item|article|product(?:\s+title)?|bezeichnung|beschreibung|artikel(?:bezeichnung)?|leistung"
                    r"|d[ée]signation|libell[ée]|omschrijving|artikel|descripci[óo]n|concepto|art[íi]culo|descrizione|articolo"
                    r"|descri[çc][ãa]o|artigo|produto|service|designa[çc][ãa]o",
     "quantity": r"qty\.?|quantity|menge|anzahl|qt[ée]\.?|quantit[ée]|nombre|aantal|hoeveelheid|cantidad|cant\.|uds\.?"
+                r"|shipped|delivered|qty\s+shipped|geliefert|liefermenge|livr[ée]e?|qt[ée]\s+livr[ée]e|geleverd|entregad[oa]"
+                r"|servid[oa]|consegnat[oa]|entregue|expedid[oa]"
                 r"|q\.?\s?t[àa]\.?|quantit[àa]|qtd\.?|quantidade|qty\s+\w+|pcs",
     "unit": r"unit|uom|u\.?o\.?m\.?|unit[ée]|einheit|me|eenheid|unidad|ud\.?|unit[àa]|u\.?m\.?|unidade|un\.?",
     "unit_price": r"unit\s*price|price|rate|unit\s*cost|(?:einzel|stück)?preis|e-?preis|vk-?preis|ep|prix(?:\s+unitaire)?(?:\s+ht)?"
@@ -29,14 +31,25 @@ _ROLES = {
                   r"|prezzo(?:\s+unitario)?|pre[çc]o(?:\s+unit[áa]rio)?|p\.?\s?unit\.?|price\s+per\s+unit|unit\s+rate",
     "subtotal": r"amount|line\s+total|total|net\s+amount|ext(?:ended)?\.?\s*price|(?:gesamt|zeilen)?betrag|gesamt(?:preis)?"
                 r"|summe|montant(?:\s+ht)?|total\s+ht|bedrag|totaal|importe|importo|valor|total\s+l[íi]quido|netto|net"
-                r"|prijs\s+incl\.?\s+btw|subtotal",
+                r"|prijs\s+incl\.?\s+btw|subtotal|wert|gesamtwert|valore",
     "discount": r"disc(?:ount)?\.?\s*%?|rabatt\s*%?|remise(?:\s*%)?|korting(?:\s*%)?|descuento|dto\.?\s*%?|sconto(?:\s*%)?"
-                r"|desconto(?:\s*%)?|desc\.\s*%?",
+                r"|desconto(?:\s*%)?|desc\.\s*%?|sc\.?\s*%|rab\.?\s*%",
     "tax": r"tax(?:es)?(?:\s*\(?%\)?)?|vat(?:\s*%)?|mwst\.?(?:\s*%)?|ust\.?|tva(?:\s*%)?|btw(?:\s*%)?|iva(?:\s*%)?",
-    "pos": r"pos\.?|position|line|#|nr\.?|no\.?|lfd\.?\s*nr\.?|item\s+no\.?|n[°º]",
+    "pos": r"pos\.?|position|line|lin\.?|regel|riga|r\.|#|nr\.?|no\.?|lfd\.?\s*nr\.?|n[°º]",
+    "ordered": r"ordered|qty\s+ordered|bestellt|bestellmenge|command[ée]e?|qt[ée]\s+command[ée]e|besteld|pedid[oa]|ordinat[oa]"
+               r"|encomendad[oa]|b/o|back\s?-?orders?|r[üu]ckstand|reliquat|restant|open|pendiente|residuo|pendente",
+    "date": r"(?:ship(?:ping)?|delivery|dispatch)\s+date|delivery|termin|liefertermin|lieferdatum|lieferwoche|date\s+de\s+livraison"
+            r"|livraison|leverdatum|leverweek|levering|fecha\s+(?:de\s+)?entrega|entrega|data\s+(?:di\s+)?consegna|consegna"
+            r"|data\s+(?:de\s+)?entrega|prazo",
 }
 _ROLE_RES = {role: re.compile(rf"(?<![\w])(?:{pattern})(?![\w])", re.I) for role, pattern in _ROLES.items()}
-_NUMERIC = ("quantity", "unit_price", "subtotal", "discount", "tax", "pos")
+_NUMERIC = ("quantity", "unit_price", "subtotal", "discount", "tax", "pos", "ordered")
+_TEXT = ("sku", "unit", "description", "date")
+# Heading words that name the description itself; the others ("Item", "Artikel") name the
+# code when a description column is there too.
+_STRONG_DESCRIPTION = re.compile(
+    r"description|bezeichnung|beschreibung|d[ée]signation|libell[ée]|omschrijving|descripci[óo]n|concepto|descrizione"
+    r"|descri[çc][ãa]o|designa[çc][ãa]o|product\s+title", re.I)
 _STOP = re.compile(
     r"^\W*(?:sub\s?-?total|total|totaal|totale|gesamt|summe|zwischensumme|netto|nettobetrag|montant|sous-total|net\s+[àa]"
     r"|base\s+imponible|imponibile|subtotaal|subtotale|amount\s+due|balance|grand|tax|vat|mwst|ust|tva|btw|iva"
@@ -70,6 +83,7 @@ class Item:
     discount: float | None = None
     ambiguous: list[str] = field(default_factory=list)
     line: int = 0
+    worded: bool = False  # has a word that is not a number: a row, not a line of totals
 
     def as_dict(self) -> dict:
         return {"sku": self.sku, "description": self.description.strip() or None, "quantity": self.quantity,
@@ -85,6 +99,11 @@ def heading(line: Line) -> list[Column] | None:
         if all(end <= k[0] or k[1] <= start for k in kept):
             kept.append((start, end, role))
     columns = [Column(role, *line.span(start, end)) for start, end, role in kept]
+    described = [(c, line.text[s:e]) for c, (s, e, _) in zip(columns, kept, strict=True) if c.role == "description"]
+    if len(described) > 1 and any(_STRONG_DESCRIPTION.fullmatch(t.strip()) for _, t in described):
+        for column, text in described:
+            if not _STRONG_DESCRIPTION.fullmatch(text.strip()):
+                column.role = "sku"
     roles = {c.role for c in columns}
     has_numbers = roles & {"quantity", "unit_price", "subtotal"}
     if len(roles) >= 3 and has_numbers and roles & {"description", "sku", "quantity"} or {"quantity", "description"} <= roles:
@@ -100,7 +119,7 @@ def _merge(columns: list[Column]) -> list[Column]:
         same = [c for c in out if c.role == column.role]
         if same and column.role == "subtotal":
             out.remove(same[0])
-        elif same and column.role not in ("tax", "discount", "pos"):
+        elif same and column.role not in ("tax", "discount", "pos", "ordered", "date"):
             continue
         out.append(column)
     return out
@@ -128,13 +147,15 @@ def items(lines: list[Line], decimal: str | None, month_first: bool | None) -> l
             continue
         row = _row(line, columns, decimal, month_first)
         full = row.quantity is not None and (row.unit_price is not None or row.subtotal is not None)
-        if _STOP.match(line.text) or (row.quantity is None and row.unit_price is None and _totals_label(line)):
+        numbers = row.quantity is not None or row.subtotal is not None or row.unit_price is not None
+        if _STOP.match(line.text) or (_totals_label(line) and not _adds_up(row)):
             suspended, current = True, None
-        elif full or (not suspended and (row.quantity is not None or row.subtotal is not None or row.unit_price is not None)):
+        elif (full or (not suspended and numbers)) and row.worded:
             row.line, suspended, current = i, False, row
             found.append(row)
-        elif (current is not None and row.description and line.top - previous.bottom < 1.2 * line.height
-              and _in_text_zone(line, columns)):
+        elif (current is not None and row.description and not numbers and "__" not in line.text
+              and line.top - previous.bottom < 1.2 * line.height and abs(line.size - lines[current.line].size) < 0.6
+              and not label_hits(line.text) and _in_text_zone(line, columns)):
             current.description = f"{current.description} {row.description}".strip()
         previous = line
     return found
@@ -151,6 +172,12 @@ def _in_text_zone(line: Line, columns: list[Column]) -> bool:
     return all(left <= (w.x0 + w.x1) / 2 < right for w in line.words)
 
 
+def _adds_up(row: Item) -> bool:
+    if None in (row.quantity, row.unit_price, row.subtotal):
+        return False
+    return abs(row.quantity * row.unit_price * (1 - (row.discount or 0) / 100) - row.subtotal) <= 0.02 + abs(row.quantity) * 0.005
+
+
 def _totals_label(line: Line) -> bool:
     return any(h.kind in ("amount_total", "amount_untaxed", "amount_tax") for h in label_hits(line.text))
 
@@ -160,6 +187,7 @@ def _row(line: Line, columns: list[Column], decimal: str | None, month_first: bo
     dates: list[DateHit] = find_dates(line.text, month_first)
     words = [w for w in line.words if not any(line.span(d.start, d.end)[0] <= w.x0 and w.x1 <= line.span(d.start, d.end)[1]
                                               for d in dates)]
+    words = _grouped(words, decimal)
     numbers: list[tuple[Word, float, bool]] = []
     percents: list[Word] = []
     texts: list[Word] = []
@@ -177,8 +205,9 @@ def _row(line: Line, columns: list[Column], decimal: str | None, month_first: bo
     numeric = [c for c in columns if c.role in _NUMERIC]
     taken: dict[str, tuple[Word, float, bool]] = {}
     reach = 3 * max((w.size for w in words), default=10.0)  # a number this far from every numeric column is text
+    text_left = min((c.x0 for c in columns if c.role in ("description", "sku")), default=float("inf"))
     pairs = sorted((c.distance(w.x0, w.x1), ni, c.role) for ni, (w, _, _) in enumerate(numbers) for c in numeric
-                   if c.distance(w.x0, w.x1) <= reach)
+                   if c.distance(w.x0, w.x1) <= reach and (c.role != "pos" or w.x1 <= text_left + 1))
     used: set[int] = set()
     for _, ni, role in pairs:
         if ni in used or role in taken:
@@ -191,15 +220,18 @@ def _row(line: Line, columns: list[Column], decimal: str | None, month_first: bo
             parsed = _number(word.text.rstrip("%"), decimal)
             if parsed is not None:
                 taken["discount"] = (word, *parsed)
-    leftovers = [numbers[ni][0] for ni in range(len(numbers)) if ni not in used]
+    first_numeric = min((c.x0 for c in numeric if c.x0 > min((t.x1 for t in columns if t.role == "description"),
+                                                               default=0.0)), default=float("inf"))
+    leftovers = [numbers[ni][0] for ni in range(len(numbers))  # numbers in the text, not under a numeric heading
+                 if ni not in used and (numbers[ni][0].x0 + numbers[ni][0].x1) / 2 < first_numeric]
     for role in ("quantity", "unit_price", "subtotal", "discount"):
         if role in taken:
             word, value, ambiguous = taken[role]
             setattr(item, role, value)
             if ambiguous:
                 item.ambiguous.append(role)
-    parts: dict[str, list[Word]] = {"sku": [], "unit": [], "description": []}
-    text_columns = [c for c in columns if c.role in ("sku", "unit", "description")]
+    parts: dict[str, list[Word]] = {"sku": [], "unit": [], "description": [], "date": []}
+    text_columns = [c for c in columns if c.role in _TEXT]
     for word in sorted(texts + leftovers, key=lambda w: w.x0):
         if _is_symbol(word.text):
             continue
@@ -212,10 +244,25 @@ def _row(line: Line, columns: list[Column], decimal: str | None, month_first: bo
                 c.role for c in columns} and _unit_word(word, taken["quantity"][0]):
             role = "unit"
         parts[role].append(word)
+    item.worded = any(_number(w.text, decimal) is None and not _is_symbol(w.text) for w in parts["sku"] + parts["description"])
     item.sku = " ".join(w.text for w in parts["sku"]) or None
     item.unit = " ".join(w.text for w in parts["unit"]) or None
     item.description = " ".join(w.text for w in parts["description"])
     return item
+
+
+def _grouped(words: list[Word], decimal: str | None) -> list[Word]:
+    """Words of one number split at a thousands space ("1 240,00") joined again: a group of
+    three digits right after one to three digits, closer than a column gap."""
+    out: list[Word] = []
+    for word in words:
+        prev = out[-1] if out else None
+        if (prev is not None and decimal == "," and re.fullmatch(r"-?\d{1,3}(?: \d{3})*", prev.text)
+                and re.fullmatch(r"\d{3}(?:,\d+)?", word.text) and word.x0 - prev.x1 < 0.5 * word.size):
+            out[-1] = Word(f"{prev.text} {word.text}", prev.x0, word.x1, prev.top, word.bottom, word.size, word.bold, word.page)
+        else:
+            out.append(word)
+    return out
 
 
 _SYMBOLS = {"€", "$", "£", "¥", "₹", "EUR", "USD", "GBP", "CHF", "INR", "Rs", "Rs."}
@@ -230,7 +277,7 @@ def _number(text: str, decimal: str | None) -> tuple[float, bool] | None:
     for symbol in ("€", "$", "£", "¥", "₹"):
         token = token.replace(symbol, "")
     token = token.rstrip("%") if token.endswith("%") else token
-    if not re.fullmatch(r"-?\d{1,3}(?:[.,'’]\d{3})*(?:[.,]\d+)?-?|-?\d+(?:[.,]\d+)?-?", token):
+    if not re.fullmatch(r"-?\d{1,3}(?:[.,'’ ]\d{3})*(?:[.,]\d+)?-?|-?\d+(?:[.,]\d+)?-?", token):
         return None
     negative = token.startswith("-") or token.endswith("-")
     parsed = parse_number(token.strip("-"), decimal)
@@ -243,7 +290,8 @@ _UNITS = set("""
 pc pcs piece pieces ea each unit units u un uds ud unid unidad unidades pz pza pzas pezzi pz. st st. stk stk. stück stck
 pce pces pièce pièces stuk stuks kg g gr mg t to l lt ltr ml m mm cm km m2 m3 m² m³ lfm ft in yd lb lbs oz gal box boxes
 ctn carton cartons pack packs pk pkt paq pair pairs pr set sets roll rolls rol doz dozen h hr hrs hour hours std uur ore
-horas night nights day days tag tage jour jours dag dagen día días giorno giorni dia dias month months
+horas night nights day days tag tage jour jours dag dagen día días giorno giorni dia dias month months satz sätze paar
+rolle rollen karton kartons pauschal psch pauschale flat lot lots forfait sacco sacchi caja cajas rollo rollos bolsa saco
 """.split())
 
 

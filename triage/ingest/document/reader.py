@@ -15,26 +15,37 @@ from triage.ingest.document.labels import DOC_TYPE_TITLES
 from triage.ingest.document.layout import Line, text_of
 from triage.ingest.document.lines import items as line_items
 from triage.ingest.document.values import currencies, decimal_convention, month_first
+from triage.ingest.language import detect_language
 
 FIELDS = ("supplier_name", "vat", "document_number", "document_date", "due_date", "po_refs", "currency",
           "amount_untaxed", "amount_tax", "amount_total")
 DOC_TYPES = ("invoice", "credit_note", "order_confirmation", "delivery_note", "other")
 
-_LABEL_AFTER = re.compile(r"\s*(number|no\.?|nr\.?|n°|nº|num[ée]ro|nummer|date|datum|:)", re.I)
+_LABEL_AFTER = re.compile(r"\s*(number|no\.?|nr\.?|n°|nº|num[ée]ro|nummer|date|datum|to\b|:)", re.I)
+_DECORATION = re.compile(r"\b(?:copy|kopie|copie|copia|c[óo]pia|original|duplicate|duplicata|duplicado|page|seite)\b", re.I)
 
 
 def doc_type(text: str) -> str:
-    """The document's type from its title: a type word used as a title beats one used as a
-    field label ("Delivery note: LS-26-10277" on an invoice is a reference, not the title)."""
-    head = text[:3000]
+    """The document's type from its title: a type word that fills its cell ("CREDIT NOTE",
+    "Rechnung Nr. 2026/0318") beats one inside other words ("Against invoice SI-10487"), which
+    beats one used as a field label ("Invoice to", "Delivery note: LS-26-10277"); then the
+    earliest."""
     found: tuple[int, int, str] | None = None
-    for name, pattern in DOC_TYPE_TITLES:
-        for m in pattern.finditer(head):
-            is_label = bool(_LABEL_AFTER.match(head, m.end()))
-            rank = (int(is_label), m.start(), name)
-            found = rank if found is None or rank < found else found
-            if not is_label:
-                break
+    position = 0
+    for line in text[:4000].splitlines():
+        for cell in line.split("  "):
+            for name, pattern in DOC_TYPE_TITLES:
+                for m in pattern.finditer(cell):
+                    rest = _DECORATION.sub("", cell[:m.start()] + cell[m.end():])
+                    rest = re.sub(r"[\W\d_]*(?:n[°º.]?|no\.?|nr\.?|#)?[\s:.#-]*[A-Z]{0,4}[\w/.-]*\d[\w/.-]*", "", rest)
+                    if _LABEL_AFTER.match(cell, m.end()) and not re.match(r"\s*(?:n[°º.]|no\.?|nr\.?|#)\s*[:.]?\s*[\w/-]*\d",
+                                                                          cell[m.end():], re.I):
+                        rank = 2
+                    else:
+                        rank = 0 if not re.sub(r"[\W_]", "", rest) else 1
+                    candidate = (rank, position + m.start(), name)
+                    found = candidate if found is None or candidate < found else found
+            position += len(cell) + 2
     return found[2] if found else "other"
 
 
@@ -55,19 +66,20 @@ class Document:
 
 def read(lines: list[Line], pages: int) -> Document:
     text = text_of(lines)
-    page = header.Page(lines, decimal_convention(text), month_first(text))
+    page = header.Page(lines, decimal_convention(text), _date_order(text))
     fields: dict[str, Any] = dict.fromkeys(FIELDS)
     confidence: dict[str, float] = dict.fromkeys(FIELDS, 0.0)
     flags: list[dict] = []
 
-    number, confidence["document_number"] = best(header.document_numbers(page))
+    kind = doc_type(text)
+    number, confidence["document_number"] = best(header.document_numbers(page, kind))
     fields["document_number"] = number.value if number else None
     date, confidence["document_date"] = best(header.document_dates(page, number.line if number else None))
     fields["document_date"] = date.value.isoformat() if date else None
     if date is not None and date.ambiguous:
         flags.append({"field": "document_date", "code": "ambiguous_date"})
         confidence["document_date"] = min(confidence["document_date"], 0.5)
-    due, confidence["due_date"] = best(header.due_dates(page, date.value if date else None))
+    due, confidence["due_date"] = best(header.due_dates(page, date.value if date else None, kind))
     fields["due_date"] = due.value.isoformat() if due else None
     if due is not None and due.ambiguous:
         flags.append({"field": "due_date", "code": "ambiguous_date"})
@@ -97,9 +109,21 @@ def read(lines: list[Line], pages: int) -> Document:
             if fields[name_] is not None:
                 confidence[name_] = max(confidence[name_], 0.9)
 
-    fields["currency"], confidence["currency"] = _currency(settled.currency, text)
-    return Document(doc_type=doc_type(text), fields=fields, lines=[item.as_dict() for item in items],
+    priced = any(fields[k] is not None for k in ("amount_total", "amount_untaxed")) or any(
+        item.unit_price is not None or item.subtotal is not None for item in items)
+    fields["currency"], confidence["currency"] = _currency(settled.currency, text) if priced else (None, 0.0)
+    return Document(doc_type=kind, fields=fields, lines=[item.as_dict() for item in items],
                     confidence=confidence, flags=flags, pages=pages, text=text)
+
+
+def _date_order(text: str) -> bool | None:
+    """Numeric dates month first? The document's own evidence (a date only valid one way),
+    else its language: outside English, dates are day first; in English it stays open (the
+    dates are then flagged ambiguous)."""
+    order = month_first(text)
+    if order is not None:
+        return order
+    return None if detect_language(text[:2000])[0] == "en" else False
 
 
 def _currency(from_amounts: str | None, text: str) -> tuple[str | None, float]:

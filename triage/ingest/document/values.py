@@ -117,6 +117,10 @@ _NUMBER = re.compile(
     r"(?P<num>\d{1,3}(?P<g>[.,'’\u00a0\u202f ])\d{3}(?:(?P=g)\d{3})*(?:[.,]\d{1,4})?|\d+(?:[.,]\d{1,4})?)"
     r"(?P<trail>-(?!\d)|\))?(?![\w/-]|[.,]\d|\s?%)"
 )
+# A number followed by one of these is a measure, not money ("Poids total 18,4 kg").
+_MEASURE = re.compile(
+    r"\s?(?:kg|g|t|mm|cm|m|km|l|ml|m2|m3|m²|m³|lb|lbs|oz|ft|in|pcs|pc|stk|st|pz|un|units?|pieces?|colli|cartons?|h|hrs?)\b",
+    re.I)
 
 
 def currency_code(token: str) -> str | None:
@@ -175,7 +179,7 @@ def find_amounts(text: str, decimal: str | None, *, skip: list[tuple[int, int]] 
     ``skip`` (dates) are left out, and so are percentages."""
     found: list[Amount] = []
     for m in _NUMBER.finditer(text):
-        if any(s < m.end() and m.start() < e for s, e in skip):
+        if any(s < m.end() and m.start() < e for s, e in skip) or (not m.group("cur") and _MEASURE.match(text, m.end())):
             continue
         num = m.group("num")
         if m.group("g") == " " and decimal == "." and "," not in num:  # "1 278.61" is two columns
