@@ -56,3 +56,22 @@ def test_ingest_file_quarantines_bad_input_and_goes_on(registry_copy, tmp_path):
     assert status["decisions"]["by_outcome"]["approve"] + status["decisions"]["by_outcome"]["hold"] == 1
     table = _triage(tmp_path, data_dir, "status")
     assert table.returncode == 0 and "quarantine" in table.stdout
+
+
+def test_extract_prints_each_pdf_in_the_documented_shape(tmp_path):
+    fixtures = Path(__file__).resolve().parents[1] / "fixtures" / "pdf"
+    good = fixtures / "12_de_invoice.pdf"
+    broken = tmp_path / "broken.pdf"
+    broken.write_bytes(b"%PDF-1.7\nnothing here")
+    result = _triage(tmp_path, tmp_path / "var", "extract", "--json", str(good), str(broken))
+    assert result.returncode == 1, result.stderr[-2000:]  # one file could not be read
+    first, second = json.loads(result.stdout)
+    expected = json.loads(good.with_suffix(".json").read_text(encoding="utf-8"))
+    assert set(first) == {"file", "doc_type", "status", "fields", "lines", "confidence", "flags"}
+    assert (first["status"], first["doc_type"]) == ("ok", "invoice")
+    assert first["fields"]["amount_total"] == expected["fields"]["amount_total"]
+    assert first["fields"]["document_date"] == expected["fields"]["document_date"]
+    assert len(first["lines"]) == len(expected["lines"]) and 0 < first["confidence"]["amount_total"] <= 1
+    assert second["status"] == "quarantined" and second["reason"] == "pdf_corrupt" and second["error"]
+    table = _triage(tmp_path, tmp_path / "var", "extract", str(good))
+    assert table.returncode == 0 and "amount_total" in table.stdout and "Rechnungsbetrag" not in table.stdout
