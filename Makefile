@@ -45,6 +45,9 @@ test-deps:
 	{ { command -v dovecot || [ -x "$(DOVECOT)" ]; } >/dev/null 2>&1 && [ -x "$(DOVECOT_IMAP)" ]; } || { \
 	  echo "installing Debian's dovecot-imapd (the IMAP tests run a private Dovecot server)"; \
 	  pkgs="$$pkgs dovecot-imapd"; }; \
+	command -v tesseract >/dev/null 2>&1 || { \
+	  echo "installing Debian's tesseract-ocr (the OCR tests read a scanned PDF with it)"; \
+	  pkgs="$$pkgs tesseract-ocr"; }; \
 	[ -z "$$pkgs" ] || { \
 	  $(SUDO) apt-get update -qq && \
 	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$pkgs; }

@@ -141,6 +141,7 @@ class LimitSettings(_Group):
     pdf_pages: int = 50
     pdf_seconds: float = Field(default=30.0, gt=0, description="a PDF's reader is stopped after this many seconds")
     pdf_memory_mb: int = Field(default=1024, ge=128, description="address space a PDF's reader may use")
+    ocr_pages: int = Field(default=5, ge=0, description="pages of a scanned PDF read by OCR, when Tesseract is installed")
     text_chars: int = 200_000
     request_bytes: int = 30 * 1024 * 1024
 

@@ -25,7 +25,7 @@ def extract_file(path: Path, limits: LimitSettings) -> dict[str, Any]:
                 "error": f"file is {len(data)} bytes; the limit is {limits.attachment_bytes}"}
     try:
         document = read_pdf(data, max_pages=limits.pdf_pages, seconds=limits.pdf_seconds,
-                            memory_mb=limits.pdf_memory_mb)
+                            memory_mb=limits.pdf_memory_mb, ocr_pages=limits.ocr_pages)
     except QuarantinedInput as exc:
         if exc.reason == QuarantineReason.PDF_NO_TEXT:
             fields: dict[str, Any] = {**dict.fromkeys(FIELDS), "po_refs": []}

@@ -113,7 +113,8 @@ def from_pdf(raw: bytes, name: str, limits: LimitSettings) -> Intake:
         return Intake(signal, raw, name, QuarantinedInput(
             QuarantineReason.OVERSIZED, f"file is {len(raw)} bytes; the limit is {limits.attachment_bytes}"))
     try:
-        document = read_pdf(raw, max_pages=limits.pdf_pages, seconds=limits.pdf_seconds, memory_mb=limits.pdf_memory_mb)
+        document = read_pdf(raw, max_pages=limits.pdf_pages, seconds=limits.pdf_seconds, memory_mb=limits.pdf_memory_mb,
+                            ocr_pages=limits.ocr_pages)
     except QuarantinedInput as exc:
         return Intake(signal, raw, name, exc)
     signal.text = document.text[: limits.text_chars]

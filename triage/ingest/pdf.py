@@ -1,7 +1,8 @@
 """PDF documents -> a read Document. The only module that imports pdfplumber.
 
 ``read_pdf`` runs the reading in a limited child process (``ingest/sandbox.py``): positioned
-words from pdfplumber, then the template-free reader (``ingest/document``). Encrypted,
+words from pdfplumber (or, for a scan, from Tesseract when installed: ``ingest/ocr.py``), then
+the template-free reader (``ingest/document``). Encrypted,
 corrupt, empty, text-less (``needs OCR``), too long, too slow or too hungry files raise
 ``QuarantinedInput`` with their reason.
 """
@@ -9,6 +10,8 @@ corrupt, empty, text-less (``needs OCR``), too long, too slow or too hungry file
 from __future__ import annotations
 
 import io
+import subprocess
+import time
 
 import pdfplumber
 from pdfminer.pdfdocument import PDFPasswordIncorrect
@@ -16,23 +19,30 @@ from pdfminer.pdfdocument import PDFPasswordIncorrect
 from triage.domain import QuarantineReason
 from triage.errors import QuarantinedInput
 from triage.ingest.document.layout import Word, lines_of
+from triage.ingest import ocr
 from triage.ingest.document.reader import Document, doc_type, read
 from triage.ingest.sandbox import run_limited
 
 __all__ = ["Document", "doc_type", "read_pdf", "read_in_process"]
 
-NO_TEXT = "the PDF has no text layer (a scan?): it needs OCR, and no OCR engine is configured"
+NO_TEXT = ("the PDF has no text layer (a scan?): it needs OCR, and no OCR engine is installed "
+           "(install Tesseract: apt-get install tesseract-ocr) or TRIAGE_MAX_OCR_PAGES is 0")
+NO_TEXT_OCR = "the PDF has no text layer and OCR found no text on its pages"
 
 
-def read_pdf(data: bytes, *, max_pages: int, seconds: float = 30.0, memory_mb: int = 1024) -> Document:
-    """The document read in a child process killed after ``seconds`` or beyond ``memory_mb``."""
+def read_pdf(data: bytes, *, max_pages: int, seconds: float = 30.0, memory_mb: int = 1024,
+             ocr_pages: int = 5) -> Document:
+    """The document read in a child process killed after ``seconds`` or beyond ``memory_mb``;
+    a scan's first ``ocr_pages`` pages are read by OCR when Tesseract is installed."""
     if not data.startswith(b"%PDF"):
         raise QuarantinedInput(QuarantineReason.PDF_CORRUPT, "not a PDF file (no %PDF header)")
-    return run_limited(read_in_process, data, max_pages, seconds=seconds, memory_mb=memory_mb)
+    return run_limited(read_in_process, data, max_pages, ocr_pages, seconds * 0.95, seconds=seconds, memory_mb=memory_mb)
 
 
-def read_in_process(data: bytes, max_pages: int) -> Document:
+def read_in_process(data: bytes, max_pages: int, ocr_pages: int = 5, ocr_seconds: float = 30.0) -> Document:
     """The reading itself, without limits (the child's work; tests and benchmarks call it)."""
+    started = time.monotonic()
+    ocr_used = False
     if not data.startswith(b"%PDF"):
         raise QuarantinedInput(QuarantineReason.PDF_CORRUPT, "not a PDF file (no %PDF header)")
     try:
@@ -44,6 +54,9 @@ def read_in_process(data: bytes, max_pages: int) -> Document:
                 raise QuarantinedInput(
                     QuarantineReason.PDF_TOO_MANY_PAGES, f"the PDF has {pages} pages; the limit is {max_pages}")
             words = [word for number, page in enumerate(pdf.pages) for word in _words(page, number)]
+            if not any(w.text.strip() for w in words) and ocr_pages > 0 and ocr.available():
+                words = _ocr(pdf.pages[:ocr_pages], started + ocr_seconds)
+                ocr_used = True
     except (QuarantinedInput, MemoryError):
         raise
     except Exception as exc:  # pdfminer raises many unrelated types on bad files (pdfplumber wraps them)
@@ -53,8 +66,25 @@ def read_in_process(data: bytes, max_pages: int) -> Document:
             raise QuarantinedInput(QuarantineReason.PDF_ENCRYPTED, "the PDF is encrypted (a password is needed)") from exc
         raise QuarantinedInput(QuarantineReason.PDF_CORRUPT, f"cannot read the PDF: {type(exc).__name__}: {exc}") from exc
     if not any(w.text.strip() for w in words):
-        raise QuarantinedInput(QuarantineReason.PDF_NO_TEXT, NO_TEXT)
-    return read(lines_of(_join_spaced_capitals(words)), pages)
+        raise QuarantinedInput(QuarantineReason.PDF_NO_TEXT, NO_TEXT_OCR if ocr_used else NO_TEXT)
+    document = read(lines_of(_join_spaced_capitals(words)), pages)
+    if ocr_used:
+        document.from_ocr()
+    return document
+
+
+def _ocr(pages, deadline: float) -> list[Word]:
+    """Words of scanned pages: each rendered at ``ocr.DPI`` and read by Tesseract."""
+    out: list[Word] = []
+    for number, page in enumerate(pages):
+        image = io.BytesIO()
+        page.to_image(resolution=ocr.DPI).original.save(image, format="PNG")
+        try:
+            out += ocr.words(image.getvalue(), number, deadline)
+        except (TimeoutError, subprocess.TimeoutExpired) as exc:
+            raise QuarantinedInput(QuarantineReason.PDF_TIMEOUT, "OCR of the scanned pages took longer than the "
+                                   "time limit") from exc
+    return out
 
 
 def _chain(exc: BaseException) -> list[BaseException]:

@@ -17,7 +17,9 @@ from typing import Any
 from triage.domain import QuarantineReason
 from triage.errors import QuarantinedInput
 
-_PRELOAD = ["triage.ingest.pdf_preload"]
+# "__main__" first: the server imports the program's main module once, so a child does not
+# import it again (multiprocessing's rule; a program's main must be import-safe, as ours are).
+_PRELOAD = ["__main__", "triage.ingest.pdf_preload"]
 _lock = threading.Lock()
 _context = None
 

@@ -84,6 +84,7 @@ class Item:
     ambiguous: list[str] = field(default_factory=list)
     line: int = 0
     worded: bool = False  # has a word that is not a number: a row, not a line of totals
+    x0: float = 0.0  # where its description starts (for joining a wrapped one)
 
     def as_dict(self) -> dict:
         return {"sku": self.sku, "description": self.description.strip() or None, "quantity": self.quantity,
@@ -170,6 +171,62 @@ def _in_text_zone(line: Line, columns: list[Column]) -> bool:
     right_of = [c.x0 for c in columns if c.role in _NUMERIC and c.x0 > max(c.x0 for c in text)]
     right = min(right_of) if right_of else float("inf")
     return all(left <= (w.x0 + w.x1) / 2 < right for w in line.words)
+
+
+def arithmetic_items(lines: list[Line], decimal: str | None, month_first: bool | None) -> list[Item]:
+    """Rows found without a heading (a table printed without one, a heading OCR could not
+    read): a line whose numbers include quantity, unit price and subtotal with quantity x
+    unit price = subtotal, and words before them; a wrapped description line under one is
+    joined to it."""
+    found: list[Item] = []
+    current: Item | None = None
+    for i, line in enumerate(lines):
+        dates = find_dates(line.text, month_first)
+        spans = [line.span(d.start, d.end) for d in dates]
+        words = [w for w in _grouped(line.words, decimal) if not any(x0 <= w.x0 and w.x1 <= x1 for x0, x1 in spans)]
+        numbers = [(k, v) for k, w in enumerate(words) if not w.text.endswith("%")
+                   and (v := _number(w.text, decimal)) is not None]
+        item = _arithmetic_row(words, numbers)
+        if item is not None and not _STOP.match(line.text) and not _totals_label(line):
+            item.line, current = i, item
+            found.append(item)
+            continue
+        if (current is not None and line.page == lines[current.line].page and "__" not in line.text
+                and line.top - lines[i - 1].bottom < 1.2 * line.height and not label_hits(line.text)
+                and abs(line.words[0].x0 - current.x0) < 2 * line.size):
+            current.description = f"{current.description} {line.text}".strip()
+        else:
+            current = None
+    return found
+
+
+def _arithmetic_row(words: list[Word], numbers: list[tuple[int, tuple[float, bool]]]) -> Item | None:
+    """(quantity, unit price, subtotal) among the last four numbers of a row, in this order."""
+    tail = numbers[-4:]
+    for a in range(len(tail)):
+        for b in range(a + 1, len(tail)):
+            c = len(tail) - 1  # the subtotal is the row's last number
+            if c <= b:
+                continue
+            (qi, (q, _)), (pi, (p, _)), (_, (sub, _)) = tail[a], tail[b], tail[c]
+            if q <= 0 or sub == 0 or abs(q * p - sub) > 0.011 + abs(q) * 0.005:
+                continue
+            body = words[:qi]
+            if len(body) > 1 and _number(body[0].text, None) is not None:
+                body = body[1:]  # a leading position number
+            text = [w for w in body if not _is_symbol(w.text)]
+            if not any(_number(w.text, None) is None for w in text):
+                continue
+            item = Item(quantity=q, unit_price=p, subtotal=sub, worded=True)
+            between = [w for w in words[qi + 1:pi] if not _is_symbol(w.text)]
+            if len(between) == 1 and between[0].text.lower().rstrip(".") in _UNITS:
+                item.unit = between[0].text
+            if len(text) > 1 and re.search(r"\d", text[0].text) and re.search(r"[A-Za-z]", text[0].text):
+                item.sku, text = text[0].text, text[1:]
+            item.description = " ".join(w.text for w in text)
+            item.x0 = text[0].x0 if text else words[0].x0
+            return item
+    return None
 
 
 def _adds_up(row: Item) -> bool:

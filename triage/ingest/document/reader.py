@@ -13,6 +13,7 @@ from triage.ingest.document import header
 from triage.ingest.document.checks import best, check_lines, settle_amounts
 from triage.ingest.document.labels import DOC_TYPE_TITLES
 from triage.ingest.document.layout import Line, text_of
+from triage.ingest.document.lines import arithmetic_items
 from triage.ingest.document.lines import items as line_items
 from triage.ingest.document.values import currencies, decimal_convention, month_first
 from triage.ingest.language import detect_language
@@ -59,6 +60,11 @@ class Document:
     pages: int = 0
     text: str = ""
 
+    def from_ocr(self) -> None:
+        """Mark a document read from OCR text: flagged, and every confidence lowered."""
+        self.flags.append({"field": "text", "code": "ocr"})
+        self.confidence = {k: round(v * 0.8, 2) for k, v in self.confidence.items()}
+
     def as_dict(self) -> dict[str, Any]:
         return {"doc_type": self.doc_type, "status": "ok", "fields": self.fields, "lines": self.lines,
                 "confidence": self.confidence, "flags": self.flags}
@@ -92,7 +98,7 @@ def read(lines: list[Line], pages: int) -> Document:
     fields["po_refs"] = list(dict.fromkeys(c.value for c in refs if c.value != fields["document_number"]))
     confidence["po_refs"] = round(max((c.score for c in refs), default=0.0) * 0.9, 2)
 
-    items = line_items(lines, page.decimal, page.month_first)
+    items = line_items(lines, page.decimal, page.month_first) or arithmetic_items(lines, page.decimal, page.month_first)
     page.item_lines = {item.line for item in items}
     subtotals = [item.subtotal for item in items]
     lines_sum = sum(subtotals) if items and None not in subtotals else None
