@@ -1,6 +1,7 @@
 """Template-free extraction on real invoices: fields right, and seconds per page.
 
     python -m benchmarks.invoices [--dir ../shared/benchmarks/invoice2data] [--repeat 3]
+    python -m benchmarks.invoices --fixtures tests/fixtures/pdf_holdout
 
 Runs the document reader on the real invoices of the invoice2data comparison set (their
 ``NAME.json`` holds the values invoice2data's per-issuer templates produce) without any
@@ -13,6 +14,10 @@ Speed, measured in the same run, best of ``--repeat``: the reader in process (pd
 plus the reader) and as the service runs it (in a child process with time and memory limits),
 against a raw pdfplumber ``extract_text`` of every page of the same files; seconds per page
 and the ratios.
+
+``--fixtures DIR`` scores a folder of generated documents against their golden JSON instead:
+fields right, lines exactly right (a new set measured before anything is changed for it is a
+blind measure of how the reader generalises).
 """
 
 from __future__ import annotations
@@ -75,6 +80,37 @@ def score(directory: Path) -> tuple[list[dict], int, int]:
     return rows, right, present
 
 
+LINE_KEYS = ("sku", "description", "quantity", "unit", "unit_price", "subtotal")
+
+
+def _equal(expected, got) -> bool:
+    if isinstance(expected, (int, float)) and not isinstance(expected, bool):
+        return isinstance(got, (int, float)) and abs(expected - got) <= 0.011
+    return expected == got
+
+
+def score_fixtures(directory: Path) -> tuple[int, int, int, int, list[str]]:
+    """Generated documents with golden JSON (the shape of ``triage extract``): (fields right,
+    fields, lines exactly right, lines, misses)."""
+    right = total = lines_right = lines_total = 0
+    misses: list[str] = []
+    for pdf in sorted(directory.glob("*.pdf")):
+        expected = json.loads(pdf.with_suffix(".json").read_text(encoding="utf-8"))
+        document = read_in_process(pdf.read_bytes(), 50)
+        for name, want in expected["fields"].items():
+            ok = _equal(want, document.fields.get(name))
+            right, total = right + ok, total + 1
+            if not ok:
+                misses.append(f"  {pdf.name}: {name} expected {want!r}, got {document.fields.get(name)!r}")
+        got = document.lines
+        for k, want in enumerate(expected["lines"]):
+            ok = k < len(got) and all(_equal(want[key], got[k][key]) for key in LINE_KEYS)
+            lines_right, lines_total = lines_right + ok, lines_total + 1
+        if len(got) != len(expected["lines"]):
+            misses.append(f"  {pdf.name}: {len(got)} lines read, {len(expected['lines'])} printed")
+    return right, total, lines_right, lines_total, misses
+
+
 def _best(fn, repeat: int) -> float:
     times = []
     for _ in range(repeat):
@@ -105,7 +141,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dir", type=Path, default=DEFAULT_DIR, help="the invoice2data comparison set")
     parser.add_argument("--repeat", type=int, default=3, help="timing runs per side; the best counts")
+    parser.add_argument("--fixtures", type=Path, help="instead: score a folder of generated PDFs with golden JSON "
+                        "(tests/fixtures/pdf, tests/fixtures/pdf_holdout)")
     args = parser.parse_args(argv)
+    if args.fixtures:
+        right, total, lines_right, lines_total, misses = score_fixtures(args.fixtures)
+        print(f"{args.fixtures}: fields right {right}/{total} = {right / total:.1%}; "
+              f"lines exactly right {lines_right}/{lines_total} = {lines_right / max(lines_total, 1):.1%}")
+        print("\n".join(misses))
+        return 0
     if not args.dir.is_dir():
         print(f"skipped: {args.dir} is absent (the real invoices live in ../shared/benchmarks/invoice2data "
               "beside the project on the development machines and in CI)")

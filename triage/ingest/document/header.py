@@ -1,5 +1,6 @@
-"""Header fields found by their labels: the value after a label on its line, or under it in
-the next line (a label row above a value row), else by the shape documents give them.
+"""Header fields found by their labels: the value after a label on its line, else in the cell
+under it (a row of labels over a row of values) or over it (values printed above their
+labels), else by the shape documents give them.
 
 Every field yields scored candidates; ``checks.py`` settles the amounts together and turns
 scores into confidences.
@@ -31,6 +32,10 @@ class Candidate:
     ambiguous: bool = False
 
 
+# IBANs and VAT numbers: a country code, then digits and letters in groups.
+_ACCOUNT = re.compile(r"\b[A-Z]{2}\d{2}(?:[ .]?[A-Z0-9]{2,4}){2,8}\b|\b[A-Z]{2,3}[ .-]?\d{3}[ .]?\d{3}[ .]?\d{2,3}(?:[ .]?[A-Z0-9]{1,3})?\b")
+
+
 @dataclass
 class Page:
     """What the header readers share: the lines, their labels, the document's conventions."""
@@ -43,10 +48,33 @@ class Page:
         self.labels = [label_hits(line.text) for line in self.lines]
         self.dates = [find_dates(line.text, self.month_first) for line in self.lines]
         self.item_lines: set[int] = set()  # rows of the line-item table: their money is not a total
+        self.customer_cells = _customer_blocks(self.lines, self.labels)
 
     def amounts(self, i: int) -> list[Amount]:
-        skip = [(d.start, d.end) for d in self.dates[i]]
-        return find_amounts(self.lines[i].text, self.decimal, skip=skip)
+        """Money on a line: dates, IBANs and VAT numbers are not read as numbers."""
+        text = self.lines[i].text
+        skip = [(d.start, d.end) for d in self.dates[i]] + [m.span() for m in _ACCOUNT.finditer(text)]
+        return find_amounts(text, self.decimal, skip=skip)
+
+
+def _customer_blocks(lines: list[Line], labels: list[list[LabelHit]]) -> set[tuple[int, int]]:
+    """(line, cell) of the customer's blocks: a "Bill to" / "Rechnungsadresse" heading and
+    the cells aligned under it, down to the first gap."""
+    cells: set[tuple[int, int]] = set()
+    for i, hits in enumerate(labels):
+        for hit in (h for h in hits if h.kind == "customer"):
+            own = lines[i].cell_at(hit.start)
+            x0 = lines[i].cells[own].x0
+            cells.add((i, own))
+            previous = lines[i]  # the block's last line: lines beside it (another column) do not end it
+            for j in range(i + 1, min(i + 12, len(lines))):
+                line = lines[j]
+                if line.page != previous.page or line.top - previous.bottom > 2.6 * line.height:
+                    break
+                aligned = [k for k, cell in enumerate(line.cells) if abs(cell.x0 - x0) <= 1.5 * line.size]
+                cells.update((j, k) for k in aligned)
+                previous = line if aligned else previous
+    return cells
 
 
 _ID = re.compile(r"[#:.\s-]*(?:n\s?[°º.]\s*)?((?:[A-Z]{1,3} (?=[A-Z]?\d[\w/.-]*/))?[A-Za-z0-9][\w/.\-]*[A-Za-z0-9]|\d)")
@@ -71,10 +99,10 @@ def _after(page: Page, i: int, hit: LabelHit) -> tuple[str, int]:
     return page.lines[i].text[hit.end:end], hit.end
 
 
-def _below(page: Page, i: int, hit: LabelHit, step: int = 1) -> list[tuple[int, int, int]]:
-    """(line, start, end) of the cell under a label (``step=-1``: over it, for a grid whose
-    labels are printed below the values) in the next two lines of the same page: the cell
-    nearest the label's cell whose own nearest cell on the label's line is the label's."""
+def _under(page: Page, i: int, hit: LabelHit, step: int = 1) -> tuple[int, int, int] | None:
+    """(line, start, end) of the cell under a label (``step=-1``: over it) in the next two
+    lines of the same page: the cell nearest the label's cell among those whose own nearest
+    cell on the label's line is the label's."""
     line = page.lines[i]
     own = line.cell_at(hit.start)
 
@@ -96,8 +124,8 @@ def _below(page: Page, i: int, hit: LabelHit, step: int = 1) -> list[tuple[int, 
                 if min(range(len(line.cells)), key=lambda c: _distance(line.cells[c], cell)) == own]
         if mine:
             k = min(mine, key=lambda k: abs(centre(other.cells[k]) - centre(line.cells[own])))
-            return [(j, offsets[k], offsets[k] + len(other.cells[k].text))]
-    return []
+            return j, offsets[k], offsets[k] + len(other.cells[k].text)
+    return None
 
 
 def _distance(a, b) -> float:
@@ -113,9 +141,10 @@ def _alone(page: Page, i: int, hit: LabelHit) -> bool:
     return len(cell.text.strip(" :#")) <= hit.end - hit.start + 2
 
 
-def labelled(page: Page, kinds: tuple[str, ...], read, *, score: float = 1.0, below: bool = True) -> list[Candidate]:
+def labelled(page: Page, kinds: tuple[str, ...], read, *, score: float = 1.0) -> list[Candidate]:
     """Candidates for the labels of ``kinds``: ``read(line, text, offset)`` returns (value,
-    ambiguous) or None for the text after the label, then for the cells under it."""
+    ambiguous) or None for the text after the label, then for the cell under it, then over it
+    (when the label is a heading: alone in its cell, or nothing after it)."""
     out: list[Candidate] = []
     for i, hits in enumerate(page.labels):
         for hit in hits:
@@ -126,14 +155,17 @@ def labelled(page: Page, kinds: tuple[str, ...], read, *, score: float = 1.0, be
             if found is not None:
                 out.append(Candidate(found[0], score * SAME_LINE, i, f"label:{hit.kind}", found[1]))
                 continue
-            if below and (text.strip(" :#") == "" or _alone(page, i, hit)):
-                for step, how, weight in ((1, "below", BELOW), (-1, "above", ABOVE)):
-                    cells = [(j, a, b) for j, a, b in _below(page, i, hit, step)
-                             if not any(h.start < b and a < h.end for h in page.labels[j])]
-                    found = next(((j, f) for j, a, b in cells if (f := read(j, page.lines[j].text[a:b], a))), None)
-                    if found is not None:
-                        out.append(Candidate(found[1][0], score * weight, found[0], f"{how}:{hit.kind}", found[1][1]))
-                        break
+            if text.strip(" :#") and not _alone(page, i, hit):
+                continue
+            for step, how, weight in ((1, "below", BELOW), (-1, "above", ABOVE)):
+                cell = _under(page, i, hit, step)
+                if cell is None or any(h.start < cell[2] and cell[1] < h.end for h in page.labels[cell[0]]):
+                    continue  # nothing there, or another label: not a value
+                j, a, b = cell
+                found = read(j, page.lines[j].text[a:b], a)
+                if found is not None:
+                    out.append(Candidate(found[0], score * weight, j, f"{how}:{hit.kind}", found[1]))
+                    break
     return out
 
 
@@ -159,10 +191,9 @@ def document_numbers(page: Page, doc_type: str) -> list[Candidate]:
             if value:
                 out.append(Candidate(value, 0.7, i, "title"))
             elif _alone(page, i, LabelHit("document_number", m.start(), m.end())):  # a grid heading "Invoice"
-                for j, start, end in _below(page, i, LabelHit("document_number", m.start(), m.end())):
-                    if value := _id_value(page.lines[j].text[start:end]):
-                        out.append(Candidate(value, 0.6, j, "below:title"))
-                        break
+                cell = _under(page, i, LabelHit("document_number", m.start(), m.end()))
+                if cell is not None and (value := _id_value(page.lines[cell[0]].text[cell[1]:cell[2]])):
+                    out.append(Candidate(value, 0.6, cell[0], "below:title"))
         m = hash_line.match(line.text)
         if m and (value := _id_value(line.text[m.end():])):
             out.append(Candidate(value, 0.5, i, "hash"))
@@ -244,38 +275,98 @@ def amounts(page: Page, kind: str) -> list[Candidate]:
     return out
 
 
-def vats(page: Page) -> list[Candidate]:
+# The country a VAT label implies, for a number printed without its prefix ("P.IVA 04128730266").
+_LABEL_COUNTRY = [(re.compile(p, re.I), c) for p, c in (
+    (r"p\.?\s?iva|partita", "IT"), (r"nipc|contribuinte", "PT"), (r"ust|umsatzsteuer", "DE"), (r"mwst", "CHE"),
+    (r"btw", "NL"), (r"tva", "FR"), (r"cif", "ES"))]
+
+
+def vats(page: Page, language: str | None = None, supplier: str | None = None) -> list[Candidate]:
     """The supplier's VAT number: EU-shaped numbers anywhere, any number after a VAT-id label;
-    a number on a line (or under a heading) that names the customer is the customer's."""
+    one in the customer's address block, or in a cell (or after a label) that names the
+    customer ("Your VAT No.", "UID Kunde"), is the customer's. One in the supplier's block (under
+    its name) or in a footer ranks higher. A number printed without its country gets the one
+    its label implies (a NIF the document's language)."""
     out: list[Candidate] = []
+    bottoms = {p: max(line.bottom for line in page.lines if line.page == p) for p in {line.page for line in page.lines}}
     for i, line in enumerate(page.lines):
-        customer = bool(CUSTOMER_WORDS.search(line.text)) or (
-            i > 0 and any(h.kind == "customer" for h in page.labels[i - 1]) and not page.labels[i])
-        if customer:
-            continue
-        labelled_here = {h.end: h for h in page.labels[i] if h.kind == "vat_id"}
-        for vat in vat_numbers(line.text):
-            out.append(Candidate(vat, 1.0 if labelled_here else 0.8, i, "vat-shape"))
-        for end in labelled_here:
-            m = re.match(r"[\s:.#]*([A-Z]{0,3}[\s.-]?\d[\d\s.\-A-Z]{6,16}\d[A-Z]?)", line.text[end:])
-            if m:
+        offset = 0
+        for k, cell in enumerate(line.cells):
+            start, offset = offset, offset + len(cell.text) + 2
+            before = line.cells[k - 1].text if k else ""
+            if (i, k) in page.customer_cells or CUSTOMER_WORDS.search(f"{before} {cell.text}"):
+                continue
+            labelled_here = [h for h in page.labels[i] if h.kind == "vat_id" and start - 2 <= h.end <= offset]
+            bonus = 0.2 if line.top > 0.8 * bottoms[line.page] else 0.0
+            if supplier and supplier.casefold() in _block_above(page, i, cell).casefold():
+                bonus += 0.3
+            for vat in vat_numbers(cell.text):
+                out.append(Candidate(vat, (1.0 if labelled_here else 0.8) * 0.7 + bonus, i, "vat-shape"))
+            for hit in labelled_here:
+                m = re.match(r"[\s:.#]*([A-Z]{0,3}[\s.-]?\d[\d\s.\-A-Z]{6,16}\d[A-Z]?)", line.text[hit.end:offset])
+                if not m:
+                    continue
                 value = compact(m.group(1)).replace("-", "").replace(".", "").upper()
-                if sum(c.isdigit() for c in value) >= 7:
-                    out.append(Candidate(value, 0.7, i, "label:vat_id"))
+                if sum(c.isdigit() for c in value) < 7 or any(c.value == value for c in out):
+                    continue
+                if value[0].isdigit():
+                    value = _country(line.text[hit.start:hit.end], language) + value
+                out.append(Candidate(value, 0.5 + bonus, i, "label:vat_id"))
     return out
 
 
+def _block_above(page: Page, i: int, cell) -> str:
+    """The text of the block a cell ends: the cells aligned with it on the lines just above."""
+    texts = [cell.text]
+    previous = page.lines[i]
+    for j in range(i - 1, max(i - 8, -1), -1):
+        line = page.lines[j]
+        if line.page != previous.page or previous.top - line.bottom > 1.6 * line.height:
+            break
+        aligned = [c for c in line.cells if abs(c.x0 - cell.x0) <= 1.5 * line.size]
+        if not aligned or any(len(_SENDER_SPLIT.split(c.text)) >= 2 for c in aligned):
+            break  # the block's top; an envelope's sender line above an address is not part of it
+        texts += [c.text for c in aligned]
+        previous = line
+    return " ".join(texts)
+
+
+def _country(label: str, language: str | None) -> str:
+    for pattern, country in _LABEL_COUNTRY:
+        if pattern.search(label):
+            return country
+    if re.search(r"nif", label, re.I):
+        return {"pt": "PT", "es": "ES"}.get(language or "", "")
+    return ""
+
+
+_LIST_SPLIT = re.compile(r"\s*(?:[,;&+]|\b(?:and|und|et|y|e|en)\b)\s*")
+
+
 def po_references(page: Page) -> list[Candidate]:
+    """The customer's order numbers: after (or under) a PO label, a list of them counts ("P.O. #
+    7781-A, 7790-B"); Odoo-shaped references anywhere."""
     out = labelled(page, ("po",), lambda i, t, o: _pair(_id_value(t)), score=0.9)
+    for c in list(out):
+        line = page.lines[c.line].text
+        at = line.find(c.value)
+        rest = line[at + len(c.value):].split("  ")[0] if at >= 0 else ""
+        for part in _LIST_SPLIT.split(rest)[1:]:
+            value = _id_value(part)
+            if value is None:
+                break
+            out.append(Candidate(value, c.score, c.line, c.how))
     for i, line in enumerate(page.lines):
         for ref in text_po_refs(line.text):
             out.append(Candidate(ref, 0.8, i, "po-shape"))
     return out
 
 
+_SENDER_SPLIT = re.compile(r"\s+[-–·|•]\s+")
 _LEGAL = re.compile(
     r"\b(?:GmbH|AG|KG|OHG|e\.\s?K\.|UG|B\.\s?V\.?|BV|N\.\s?V\.?|NV|S\.\s?A\.?(?:S\.?)?|SA|SAS|SARL|S\.\s?L\.?(?:U\.?)?|SL"
-    r"|S\.\s?p\.\s?A\.?|SpA|S\.\s?r\.\s?l\.?|Srl|Lda\.?|Ltda\.?|Ltd\.?|Limited|Inc\.?|LLC|Corp\.?|Corporation|plc|PLC"
+    r"|S\.\s?p\.\s?A\.?|SpA|S\.\s?r\.\s?l\.?|Srl|SRL|SPRL|BVBA|VOF|Lda\.?|Ltda\.?|Ltd\.?|Limited|Inc\.?|LLC|Corp\.?|Corporation"
+    r"|plc|PLC|LTD"
     r"|Pvt\.?|Oy|AB|ApS|A/S|AS|sp\.\s?z\s?o\.\s?o\.?|s\.\s?r\.\s?o\.?|Co\.)(?![\w])")
 _TITLE = re.compile(rf"^\s*(?:{DOC_NOUN})\b[\s.:]*|[\s.:]*\b(?:{DOC_NOUN})\b[\s.:]*$", re.I)
 _NOT_NAME = re.compile(r"@|www\.|https?:|\d{3,}|^\W*$|\b(?:page|seite|pagina|página|bladzijde|tel|fax|phone)\b", re.I)
@@ -289,7 +380,8 @@ def supplier_names(page: Page) -> list[Candidate]:
         return []
     body = sorted(line.size for _, line in first)[len(first) // 2]
     page_bottom = max(line.bottom for _, line in first)
-    largest_top = max((line.size for _, line in first if line.top < page_bottom * 0.3), default=body)
+    largest_top = max((max(w.size for w in cell.words) for _, line in first if line.top < page_bottom * 0.3
+                       for cell in line.cells if re.sub(r"[\W_]+", "", _TITLE.sub("", cell.text))), default=body)  # titles aside
     out: list[Candidate] = []
     for i, line in first:
         customer = any(h.kind == "customer" for h in page.labels[i]) or (
@@ -297,14 +389,15 @@ def supplier_names(page: Page) -> list[Candidate]:
         for cell in line.cells:
             text = _TITLE.sub("", cell.text).strip(" ,:;|•*")
             text = text.split(":")[-1].strip() if ":" in text else text  # "Sold by: Name Ltd"
-            parts = re.split(r"\s+[-–·|•]\s+", text)
+            parts = _SENDER_SPLIT.split(text)
             name = parts[0].strip()
-            if len(name) < 2 or _NOT_NAME.search(name) or len(name) > 60 or customer or name[0].isdigit():
+            if (len(name) < 2 or _NOT_NAME.search(name) or len(name) > 60 or len(name.split()) > 6 or customer
+                    or name[0].isdigit()):
                 continue
             score = 0.0
             if _LEGAL.search(name):
                 score += 0.5
-            if len(parts) >= 3:  # "Name AG - Street 40 - 12345 Town", a window envelope's sender line
+            if len(parts) >= 3 and line.top < page_bottom * 0.4:  # "Name AG - Street 40 - Town": an envelope's sender line
                 score += 0.3
             cell_size = max(w.size for w in cell.words)
             if cell_size >= body * 1.3 and cell_size >= largest_top - 0.1 and line.top < page_bottom * 0.3:

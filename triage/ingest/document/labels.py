@@ -15,12 +15,13 @@ from triage.ingest.document.values import CURRENCY
 _NOUNS = {
     "invoice": r"invoice|rechnung|facture|factuur|factura|fattura|fatura|nota\s+fiscal",
     "credit_note": r"credit\s?note|credit\s?memo|gutschrift|avoir|creditnota|credit\s?nota|nota\s+de\s+cr[ée]dito|abono"
+                   r"|note\s+de\s+cr[ée]dit"
                    r"|nota\s+di\s+credito|factura\s+rectificativa",
     "order_confirmation": r"order\s+confirmation|order\s+acknowledge?ment|auftragsbest[äa]tigung|confirmation\s+de\s+commande"
-                          r"|accus[ée]\s+de\s+r[ée]ception\s+de\s+commande"
+                          r"|accus[ée]\s+de\s+r[ée]ception\s+de\s+(?:votre\s+)?commande"
                           r"|orderbevestiging|confirmaci[óo]n\s+de\s+pedido|conferma\s+d['’]\s?ordine"
                           r"|confirma[çc][ãa]o\s+de\s+encomenda",
-    "delivery_note": r"delivery\s+note|packing\s+(?:slip|list)|despatch\s+note|dispatch\s+note|lieferschein|bon\s+de\s+livraison"
+    "delivery_note": r"delivery\s+note|packing\s+(?:slip|list)|despatch(?:\s+note)?|dispatch(?:\s+note)?|lieferschein|bon\s+de\s+livraison"
                      r"|pakbon|leveringsbon|albar[áa]n|documento\s+di\s+trasporto|d\.?d\.?t\.?|bolla\s+di\s+consegna"
                      r"|guia\s+de\s+remessa",
 }
@@ -65,7 +66,8 @@ _TOTAL = [
 _UNTAXED = [
     rf"(?:total|summe|gesamt|totaal|montant|importe|totale|valor|amount)\s+(?:exkl|excl|exclusief|excluding|ohne|hors"
     rf"|sans|sin|senza|sem|before)\.?\s+{_TAX_WORD}",
-    "subtotal", "sub-total", "sub total", "untaxed amount", "amount untaxed", "untaxed", "net total", "total net", "net amount", r"total excl\.?(?:uding)? (?:vat|tax)",
+    "subtotal", "sub-total", "sub total", "goods total", "goods value", "net credit", "net value", "net goods",
+    "nettowarenwert", "warenwert netto", "untaxed amount", "amount untaxed", "untaxed", "net total", "total net", "net amount", r"total excl\.?(?:uding)? (?:vat|tax)",
     r"amount excl\.? (?:vat|tax)", "total before tax", "taxable amount", "nettobetrag", "nettosumme", "summe netto",
     "gesamt netto", "netto", "zwischensumme", "warenwert", "total netto", "total ht", "montant ht", "sous-total",
     "sous total", "total hors taxes?", "base ht", "net ht", "subtotaal", r"totaal excl\.? btw", "exclusief btw",
@@ -89,7 +91,10 @@ _LABELS = {
     ],
     "date": ["date", "datum", "fecha", "data"],
     "due_date": [
-        "due date", "date due", "payment due(?: date)?", "due on", "due by", "pay by", "payable by",
+        "due date", "date due", "payment due(?: date)?", "due on", "due by", "pay by", r"payable(?:\s+\w+){0,3}\s+by",
+        r"zahlbar(?:\s+\w+){0,3}\s+bis(?:\s+(?:zum|am))?", r"[àa] payer(?:\s+\w+){0,2}\s+(?:avant|le|au plus tard)",
+        r"te betalen(?:\s+\w+){0,2}\s+(?:voor|vóór|uiterlijk)", r"pagar(?:\s+\w+){0,2}\s+(?:antes de|até)",
+        r"pagabile entro(?:\s+il)?",
         r"f[äa]llig(?:keit|keitsdatum|\s+am)?", "zahlbar bis", "zahlungsziel", r"(?:date\s+d['’])?[ée]ch[ée]ance",
         "date limite de paiement", "à payer avant le", "vervaldatum", "vervaldag", "uiterste betaaldatum",
         "te betalen voor", r"(?:fecha\s+de\s+)?vencimiento", r"(?:data\s+(?:di\s+)?)?scadenza", r"(?:data\s+de\s+)?vencimento",
@@ -104,7 +109,8 @@ _LABELS = {
     ],
     "po": [
         r"(?:your|customer|client)\s+(?:purchase\s+)?(?:order|p\.?o\.?|ref(?:erence)?)(?:\s*(?:no\.?|number|#|nr\.?))?",
-        r"purchase\s+order(?:\s*(?:no\.?|number|#|nr\.?))?", r"(?-i:P\.?O\.?)(?![-/]?\d)(?:\s*(?:no\.?|number|#|nr\.?|ref))?",
+        r"purchase\s+order(?:\s*(?:no\.?|number|#|nr\.?))?", r"(?-i:P\.?O\.?)(?![-/]?\w)(?:\s*(?:no\.?|number|#|nr\.?|ref))?",
+        r"cust(?:omer)?\.?\s+order\s*(?:no\.?|number|#|ref\.?)?", r"[vs]\s?/\s?(?:encomenda|pedido|ref(?:er[êe]ncia|erencia)?\.?|ordem)",
         r"ihre?\s+(?:bestellung|bestellnummer|bestell-nr\.?|auftragsnummer|zeichen|referenz)(?:\s*nr\.?)?",
         r"bestell(?:nummer|-nr\.?|ung\s+nr\.?|nr\.?)", r"votre\s+(?:commande|r[ée]f[ée]rence|bon\s+de\s+commande)(?:\s*n\s?[°º])?",
         r"bon\s+de\s+commande(?:\s*n\s?[°º])?", r"uw\s+(?:bestelling|order|referentie|ordernummer|bestelnummer|kenmerk)(?:\s*nr\.?)?",
@@ -114,6 +120,7 @@ _LABELS = {
     ],
     "order_number": [
         r"(?:sales\s+)?order\s*(?:no\.?|number|#|nr\.?|id)", r"auftrags?-?\s?(?:nr\.?|nummer)", r"auftrag\s+nr\.?",
+        r"ab-?\s?nr\.?",
         rf"{_NUM}\s*(?:de\s+)?(?:commande|(?-i:ARC))", r"(?:commande|(?-i:ARC))\s*{_NUM}".replace("{_NUM}", _NUM),
         "ordernummer", r"order\s*nr\.?", rf"(?:pedido|ordine|encomenda|confirma[çc][ãa]o|confirmaci[óo]n|conferma"
         rf"|bevestiging|best[äa]tigung)\s*{_NUM}", rf"{_NUM}\s*(?:de\s+|da\s+|del\s+)?(?:pedido|ordine|encomenda)",
@@ -123,7 +130,7 @@ _LABELS = {
         r"cod\.?\s+fisc\.?", "codice fiscale", "siret", "siren",
     ],
     "vat_id": [
-        r"vat\s*(?:reg(?:istration)?\.?\s*)?(?:no\.?|number|nr\.?|id|#)", r"ust\.?-?\s?id(?:\.?-?\s?nr\.?)?",
+        r"vat\s*(?:reg(?:istration)?\.?\s*)?(?:no\.?|number|nr\.?|id|#)", r"vat\s+reg(?:istration|\.)?", r"ust\.?-?\s?id(?:\.?-?\s?nr\.?)?",
         r"umsatzsteuer-?\s?id(?:entifikationsnummer)?", r"steuer-?\s?nr\.?", r"n[°º]\s*(?:de\s+)?tva(?:\s+intra(?:communautaire)?)?",
         r"tva\s+intra(?:communautaire)?", r"num[ée]ro\s+de\s+tva", r"btw-?\s?(?:nummer|nr\.?|id)", r"p\.?\s?iva", "partita iva",
         "nif", "cif", r"nif\s*/\s*cif", "nipc", r"contribuinte(?:\s+n\.?\s?[ºo°])?", "vat/tin", "gstin", r"uid(?:-nr\.?)?",
@@ -137,7 +144,9 @@ _LABELS = {
         "bill to", "ship to", "sold to", "invoice to", "deliver to", "customer", "client", "kunde", "klant", "cliente",
         "rechnungsadresse", "lieferadresse", "factuuradres", "afleveradres", "factur[ée] à", "livr[ée] à",
         "adresse de facturation", "adresse de livraison", "destinatario", "destinat[áa]rio", "billing address",
-        "shipping address",
+        "shipping address", "invoice address", "delivery address", "intestatario", r"spett\.?\s?le", "faturar a",
+        "facturar a", "facturado a", "empf[äa]nger", "rechnungsempf[äa]nger", "lieferanschrift", "adresse client",
+        "factuur aan", "leveradres",
     ],
 }
 _BOUND_START = r"(?<![\w\-/])"

@@ -20,24 +20,26 @@ _ROLES = {
            r"|material(?:nummer)?|ref\.",
     "description": r"description|item|article|product(?:\s+title)?|bezeichnung|beschreibung|artikel(?:bezeichnung)?|leistung"
                    r"|d[ée]signation|libell[ée]|omschrijving|artikel|descripci[óo]n|concepto|art[íi]culo|descrizione|articolo"
-                   r"|descri[çc][ãa]o|artigo|produto|service|designa[çc][ãa]o",
+                   r"|descri[çc][ãa]o|artigo|produto|designa[çc][ãa]o",
     "quantity": r"qty\.?|quantity|menge|anzahl|qt[ée]\.?|quantit[ée]|nombre|aantal|hoeveelheid|cantidad|cant\.|uds\.?"
-                r"|shipped|delivered|qty\s+shipped|geliefert|liefermenge|livr[ée]e?|qt[ée]\s+livr[ée]e|geleverd|entregad[oa]"
+                r"|shipped|delivered|despatched|dispatched|qty\s+shipped|geliefert|liefermenge|livr[ée]e?|qt[ée]\s+livr[ée]e"
+                r"|geleverd|entregad[oa]"
                 r"|servid[oa]|consegnat[oa]|entregue|expedid[oa]"
-                r"|q\.?\s?t[àa]\.?|quantit[àa]|qtd\.?|quantidade|qty\s+\w+|pcs",
+                r"|q\.?\s?t[àa]\.?|quantit[àa]|qtd\.?|quantidade|qty\s+\w+",
     "unit": r"unit|uom|u\.?o\.?m\.?|unit[ée]|einheit|me|eenheid|unidad|ud\.?|unit[àa]|u\.?m\.?|unidade|un\.?",
     "unit_price": r"unit\s*price|price|rate|unit\s*cost|(?:einzel|stück)?preis|e-?preis|vk-?preis|ep|prix(?:\s+unitaire)?(?:\s+ht)?"
                   r"|p\.?\s?u\.?(?:\s+ht)?|prijs(?:\s+per\s+stuk)?|stukprijs|eenheidsprijs|precio(?:\s+unitario)?"
                   r"|prezzo(?:\s+unitario)?|pre[çc]o(?:\s+unit[áa]rio)?|p\.?\s?unit\.?|price\s+per\s+unit|unit\s+rate",
     "subtotal": r"amount|line\s+total|total|net\s+amount|ext(?:ended)?\.?\s*price|(?:gesamt|zeilen)?betrag|gesamt(?:preis)?"
                 r"|summe|montant(?:\s+ht)?|total\s+ht|bedrag|totaal|importe|importo|valor|total\s+l[íi]quido|netto|net"
-                r"|prijs\s+incl\.?\s+btw|subtotal|wert|gesamtwert|valore",
+                r"|prijs\s+incl\.?\s+btw|subtotal|wert|gesamtwert|valore|value|line\s+value|valeur|waarde",
     "discount": r"disc(?:ount)?\.?\s*%?|rabatt\s*%?|remise(?:\s*%)?|korting(?:\s*%)?|descuento|dto\.?\s*%?|sconto(?:\s*%)?"
                 r"|desconto(?:\s*%)?|desc\.\s*%?|sc\.?\s*%|rab\.?\s*%",
     "tax": r"tax(?:es)?(?:\s*\(?%\)?)?|vat(?:\s*%)?|mwst\.?(?:\s*%)?|ust\.?|tva(?:\s*%)?|btw(?:\s*%)?|iva(?:\s*%)?",
     "pos": r"pos\.?|position|line|lin\.?|regel|riga|r\.|#|nr\.?|no\.?|lfd\.?\s*nr\.?|n[°º]",
     "ordered": r"ordered|qty\s+ordered|bestellt|bestellmenge|command[ée]e?|qt[ée]\s+command[ée]e|besteld|pedid[oa]|ordinat[oa]"
-               r"|encomendad[oa]|b/o|back\s?-?orders?|r[üu]ckstand|reliquat|restant|open|pendiente|residuo|pendente",
+               r"|encomendad[oa]|b/o|back\s?-?orders?|r[üu]ckstand|reliquat|restant|open|pendiente|residuo|pendente"
+               r"|to\s+follow|outstanding|nachlieferung|[àa]\s+suivre|volgt|te\s+leveren|da\s+consegnare",
     "date": r"(?:ship(?:ping)?|delivery|dispatch)\s+date|delivery|termin|liefertermin|lieferdatum|lieferwoche|date\s+de\s+livraison"
             r"|livraison|leverdatum|leverweek|levering|fecha\s+(?:de\s+)?entrega|entrega|data\s+(?:di\s+)?consegna|consegna"
             r"|data\s+(?:de\s+)?entrega|prazo",
@@ -57,6 +59,9 @@ _STOP = re.compile(
 _CARRIED = re.compile(
     r"carried\s+forward|brought\s+forward|[üu]bertrag|report\b|[àa]\s+reporter|transporte|riporto|a\s+transportar"
     r"|van\s+vorige|naar\s+volgende", re.I)
+_CODE_LINE = re.compile(
+    r"^(?:sku|item\s*(?:no\.?|#|code)|art(?:ikel)?\.?\s*-?\s*nr\.?|artikelnummer|r[ée]f(?:[ée]rence)?\.?|code|c[óo]digo"
+    r"|codice|part\s*(?:no\.?|number))\s*[:.#]?\s*([A-Z0-9][\w./-]*)$", re.I)
 _CONTINUED_WORD = re.compile(r"^\W*(?:page|seite|pagina|página|bladzijde|p\.)\s*\d", re.I)
 
 
@@ -85,6 +90,7 @@ class Item:
     line: int = 0
     worded: bool = False  # has a word that is not a number: a row, not a line of totals
     x0: float = 0.0  # where its description starts (for joining a wrapped one)
+    stray: bool = False  # words where only numbers belong
 
     def as_dict(self) -> dict:
         return {"sku": self.sku, "description": self.description.strip() or None, "quantity": self.quantity,
@@ -105,6 +111,8 @@ def heading(line: Line) -> list[Column] | None:
         for column, text in described:
             if not _STRONG_DESCRIPTION.fullmatch(text.strip()):
                 column.role = "sku"
+    if any(_number(w.text, None) is not None for w in line.words):
+        return None  # a heading names columns; a line with numbers is a row
     roles = {c.role for c in columns}
     has_numbers = roles & {"quantity", "unit_price", "subtotal"}
     if len(roles) >= 3 and has_numbers and roles & {"description", "sku", "quantity"} or {"quantity", "description"} <= roles:
@@ -134,19 +142,28 @@ def items(lines: list[Line], decimal: str | None, month_first: bool | None) -> l
     current: Item | None = None
     previous: Line | None = None
     suspended = False
+    heading_line = -1
     for i, line in enumerate(lines):
         cols = heading(line)
         if cols is not None:
-            columns, current, previous, suspended = cols, None, line, False
+            columns, current, previous, suspended, heading_line = cols, None, line, False, i
             continue
         if columns is None:
             continue
         if previous is not None and (line.page != previous.page or line.top - previous.bottom > 4 * line.height):
             columns, current = None, None  # a new page waits for the repeated heading; a wide gap ends the table
             continue
-        if _CARRIED.search(line.text) or _CONTINUED_WORD.match(line.text):
+        if _CARRIED.search(line.text):  # carried to the next page ends this page's rows; brought forward does not
+            if found and found[-1].line > heading_line:
+                columns, current = None, None
+            continue
+        if _CONTINUED_WORD.match(line.text):
             continue
         row = _row(line, columns, decimal, month_first)
+        if row.stray:  # text across the columns: the table has ended (before its first row: a heading's 2nd line)
+            if found and found[-1].line > heading_line:
+                columns, current = None, None
+            continue
         full = row.quantity is not None and (row.unit_price is not None or row.subtotal is not None)
         numbers = row.quantity is not None or row.subtotal is not None or row.unit_price is not None
         if _STOP.match(line.text) or (_totals_label(line) and not _adds_up(row)):
@@ -155,9 +172,13 @@ def items(lines: list[Line], decimal: str | None, month_first: bool | None) -> l
             row.line, suspended, current = i, False, row
             found.append(row)
         elif (current is not None and row.description and not numbers and "__" not in line.text
+              and re.search(r"[^\W_]", row.description)
               and line.top - previous.bottom < 1.2 * line.height and abs(line.size - lines[current.line].size) < 0.6
-              and not label_hits(line.text) and _in_text_zone(line, columns)):
+              and not _field_label(line) and _in_text_zone(line, columns)):
             current.description = f"{current.description} {row.description}".strip()
+        elif (current is not None and current.sku is None and (code := _CODE_LINE.match(line.text.strip()))
+              and line.top - previous.bottom < 1.2 * line.height):
+            current.sku = code.group(1)  # "SKU: NG-1000-L" under the description, often in smaller type
         previous = line
     return found
 
@@ -192,7 +213,7 @@ def arithmetic_items(lines: list[Line], decimal: str | None, month_first: bool |
             found.append(item)
             continue
         if (current is not None and line.page == lines[current.line].page and "__" not in line.text
-                and line.top - lines[i - 1].bottom < 1.2 * line.height and not label_hits(line.text)
+                and line.top - lines[i - 1].bottom < 1.2 * line.height and not _field_label(line)
                 and abs(line.words[0].x0 - current.x0) < 2 * line.size):
             current.description = f"{current.description} {line.text}".strip()
         else:
@@ -235,6 +256,16 @@ def _adds_up(row: Item) -> bool:
     return abs(row.quantity * row.unit_price * (1 - (row.discount or 0) / 100) - row.subtotal) <= 0.02 + abs(row.quantity) * 0.005
 
 
+_FIELD_LABELS = {"po", "document_number", "order_number", "document_date", "due_date", "vat_id", "amount_total",
+                 "amount_untaxed", "amount_tax"}
+
+
+def _field_label(line: Line) -> bool:
+    """Does the line carry a header field's label ("Ihre Bestellung P00425 vom ...")? Then it
+    is not the rest of a description."""
+    return any(h.kind in _FIELD_LABELS for h in label_hits(line.text))
+
+
 def _totals_label(line: Line) -> bool:
     return any(h.kind in ("amount_total", "amount_untaxed", "amount_tax") for h in label_hits(line.text))
 
@@ -271,12 +302,13 @@ def _row(line: Line, columns: list[Column], decimal: str | None, month_first: bo
             continue
         taken[role] = numbers[ni]
         used.add(ni)
-    for word in percents:
-        near = [c for c in numeric if c.role == "discount" and c.distance(word.x0, word.x1) <= reach]
-        if near and "discount" not in taken:
-            parsed = _number(word.text.rstrip("%"), decimal)
-            if parsed is not None:
-                taken["discount"] = (word, *parsed)
+    for word in percents:  # a rate under a discount heading; else it is text ("100% cotton") or a tax rate
+        near = [c for c in numeric if c.role in ("discount", "tax") and c.distance(word.x0, word.x1) <= reach]
+        parsed = _number(word.text.rstrip("%"), decimal)
+        if near and near[0].role == "discount" and "discount" not in taken and parsed is not None:
+            taken["discount"] = (word, *parsed)
+        elif not near:
+            texts.append(word)
     first_numeric = min((c.x0 for c in numeric if c.x0 > min((t.x1 for t in columns if t.role == "description"),
                                                                default=0.0)), default=float("inf"))
     leftovers = [numbers[ni][0] for ni in range(len(numbers))  # numbers in the text, not under a numeric heading
@@ -297,6 +329,13 @@ def _row(line: Line, columns: list[Column], decimal: str | None, month_first: bo
             best = min(text_columns, key=lambda c: (c.distance(word.x0, word.x1), c.role != "description"))
             if best.distance(word.x0, word.x1) == 0 or best.role == "description":
                 role = best.role
+        in_numbers = (word.x0 + word.x1) / 2 > first_numeric
+        if in_numbers and not re.search(r"[^\W_]", word.text):
+            continue  # a dash or a rule in an empty column
+        if role == "description" and in_numbers and not (
+                "quantity" in taken and _unit_word(word, taken["quantity"][0])):
+            item.stray = True  # words across the numeric columns: a sentence or a footer, not a row
+            continue
         if role == "description" and item.quantity is not None and "quantity" in taken and "unit" not in {
                 c.role for c in columns} and _unit_word(word, taken["quantity"][0]):
             role = "unit"

@@ -23,6 +23,7 @@ FIELDS = ("supplier_name", "vat", "document_number", "document_date", "due_date"
 DOC_TYPES = ("invoice", "credit_note", "order_confirmation", "delivery_note", "other")
 
 _LABEL_AFTER = re.compile(r"\s*(number|no\.?|nr\.?|n°|nº|num[ée]ro|nummer|date|datum|to\b|:)", re.I)
+_SPACED = re.compile(r"(?<!\S)(?:[A-ZÀ-Ý] ){3,}[A-ZÀ-Ý](?!\S)")
 _DECORATION = re.compile(r"\b(?:copy|kopie|copie|copia|c[óo]pia|original|duplicate|duplicata|duplicado|page|seite)\b", re.I)
 
 
@@ -34,6 +35,7 @@ def doc_type(text: str) -> str:
     found: tuple[int, int, str] | None = None
     position = 0
     for line in text[:4000].splitlines():
+        line = _SPACED.sub(lambda m: m.group(0).replace(" ", ""), line)  # "R E C H N U N G"
         for cell in line.split("  "):
             for name, pattern in DOC_TYPE_TITLES:
                 for m in pattern.finditer(cell):
@@ -48,6 +50,29 @@ def doc_type(text: str) -> str:
                     found = candidate if found is None or candidate < found else found
             position += len(cell) + 2
     return found[2] if found else "other"
+
+
+def title_type(lines: list[Line]) -> str | None:
+    """The type a title printed larger than the text names ("Lieferschein" in 16 pt beside an
+    "Auftragsbestätigung AB-26-3312" reference in 9 pt); None when no type word stands out."""
+    first = [line for line in lines if line.page == lines[0].page] if lines else []
+    if not first:
+        return None
+    body = sorted(line.size for line in first)[len(first) // 2]
+    found: list[tuple[float, str]] = []
+    for line in first:
+        text = line.text
+        for name, pattern in DOC_TYPE_TITLES:
+            for m in pattern.finditer(text):
+                owners = [w for w in line.words if line.span(m.start(), m.end())[0] <= w.x0 < line.span(m.start(), m.end())[1]]
+                if owners:
+                    found.append((max(w.size for w in owners), name))
+    if not found:
+        return None
+    found.sort(reverse=True)
+    size, name = found[0]
+    runner_up = next((s for s, n in found if n != name), 0.0)
+    return name if size >= 1.2 * body and size > runner_up + 0.5 else None
 
 
 @dataclass
@@ -72,12 +97,13 @@ class Document:
 
 def read(lines: list[Line], pages: int) -> Document:
     text = text_of(lines)
-    page = header.Page(lines, decimal_convention(text), _date_order(text))
+    language = detect_language(text[:2000])[0]
+    page = header.Page(lines, decimal_convention(text), _date_order(text, language))
     fields: dict[str, Any] = dict.fromkeys(FIELDS)
     confidence: dict[str, float] = dict.fromkeys(FIELDS, 0.0)
     flags: list[dict] = []
 
-    kind = doc_type(text)
+    kind = title_type(lines) or doc_type(text)
     number, confidence["document_number"] = best(header.document_numbers(page, kind))
     fields["document_number"] = number.value if number else None
     date, confidence["document_date"] = best(header.document_dates(page, number.line if number else None))
@@ -90,10 +116,10 @@ def read(lines: list[Line], pages: int) -> Document:
     if due is not None and due.ambiguous:
         flags.append({"field": "due_date", "code": "ambiguous_date"})
         confidence["due_date"] = min(confidence["due_date"], 0.5)
-    vat, confidence["vat"] = best(header.vats(page))
-    fields["vat"] = vat.value if vat else None
     name, confidence["supplier_name"] = best(header.supplier_names(page))
     fields["supplier_name"] = name.value if name else None
+    vat, confidence["vat"] = best(header.vats(page, language, fields["supplier_name"]))
+    fields["vat"] = vat.value if vat else None
     refs = header.po_references(page)
     fields["po_refs"] = list(dict.fromkeys(c.value for c in refs if c.value != fields["document_number"]))
     confidence["po_refs"] = round(max((c.score for c in refs), default=0.0) * 0.9, 2)
@@ -122,14 +148,14 @@ def read(lines: list[Line], pages: int) -> Document:
                     confidence=confidence, flags=flags, pages=pages, text=text)
 
 
-def _date_order(text: str) -> bool | None:
+def _date_order(text: str, language: str) -> bool | None:
     """Numeric dates month first? The document's own evidence (a date only valid one way),
     else its language: outside English, dates are day first; in English it stays open (the
     dates are then flagged ambiguous)."""
     order = month_first(text)
     if order is not None:
         return order
-    return None if detect_language(text[:2000])[0] == "en" else False
+    return None if language in ("en", "und") else False
 
 
 def _currency(from_amounts: str | None, text: str) -> tuple[str | None, float]:
