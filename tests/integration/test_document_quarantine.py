@@ -18,7 +18,7 @@ pytestmark = pytest.mark.integration
 
 
 def test_each_bad_pdf_is_quarantined_with_its_reason_and_kept(trained_flow):
-    limits = LimitSettings(pdf_pages=3, pdf_seconds=2.0, pdf_memory_mb=300, attachment_bytes=2_000_000)
+    limits = LimitSettings(pdf_pages=3, pdf_seconds=5.0, pdf_memory_mb=400, attachment_bytes=2_000_000)
     engine, services = trained_flow(limits=limits)
     files = {
         "encrypted.pdf": (encrypted(), "pdf_encrypted"),

@@ -124,7 +124,10 @@ def _under(page: Page, i: int, hit: LabelHit, step: int = 1) -> tuple[int, int, 
                 if min(range(len(line.cells)), key=lambda c: _distance(line.cells[c], cell)) == own]
         if mine:
             k = min(mine, key=lambda k: abs(centre(other.cells[k]) - centre(line.cells[own])))
-            return j, offsets[k], offsets[k] + len(other.cells[k].text)
+            start, end = offsets[k], offsets[k] + len(other.cells[k].text)
+            if any(h.start < end and start < h.end for h in page.labels[j]):
+                continue  # another heading (a second row of labels): look one line further
+            return j, start, end
     return None
 
 
@@ -152,15 +155,18 @@ def labelled(page: Page, kinds: tuple[str, ...], read, *, score: float = 1.0) ->
                 continue
             text, offset = _after(page, i, hit)
             found = read(i, text, offset)
+            own_cell = page.lines[i].cells[page.lines[i].cell_at(hit.start)].text
             if found is not None:
-                out.append(Candidate(found[0], score * SAME_LINE, i, f"label:{hit.kind}", found[1]))
+                sentence = len(own_cell.split()) > 8  # "... de fecha 27/02/2026" inside a sentence
+                out.append(Candidate(found[0], score * SAME_LINE * (0.5 if sentence else 1.0), i, f"label:{hit.kind}",
+                                     found[1]))
                 continue
-            if text.strip(" :#") and not _alone(page, i, hit):
-                continue
+            if (text.strip(" :#") and not _alone(page, i, hit)) or "%" in own_cell:
+                continue  # a label inside other words, or a rate column ("% IVA"): nothing under it is its value
             for step, how, weight in ((1, "below", BELOW), (-1, "above", ABOVE)):
                 cell = _under(page, i, hit, step)
-                if cell is None or any(h.start < cell[2] and cell[1] < h.end for h in page.labels[cell[0]]):
-                    continue  # nothing there, or another label: not a value
+                if cell is None:
+                    continue
                 j, a, b = cell
                 found = read(j, page.lines[j].text[a:b], a)
                 if found is not None:
@@ -177,12 +183,15 @@ def document_numbers(page: Page, doc_type: str) -> list[Candidate]:
     confirmation), then a number after the title, then a line starting with "#"."""
     kinds = ("document_number", "order_number") if doc_type == "order_confirmation" else ("document_number",)
     out = labelled(page, kinds, lambda i, text, offset: _pair(_id_value(text)))
+    bare = [c for c in labelled(page, ("bare_number",), lambda i, text, offset: _pair(_id_value(text)), score=0.75)
+            if c.how.startswith(("below", "above"))]  # a grid column headed "Número" / "Number" alone
     for c in out:
         label = next((page.lines[i].text[h.start:h.end] for i in (c.line, c.line - 1, c.line + 1)
                       if 0 <= i < len(page.lines) for h in page.labels[i] if h.kind in kinds), "")
         named = noun_type(label)
         if named is not None and named != doc_type:
             c.score *= 0.5
+    out += bare
     title = re.compile(rf"(?<![\w-])(?:{DOC_NOUN})\b\.?\s*:?\s*", re.I)
     hash_line = re.compile(r"^\s*#\s*")
     for i, line in enumerate(page.lines):
@@ -197,6 +206,11 @@ def document_numbers(page: Page, doc_type: str) -> list[Candidate]:
         m = hash_line.match(line.text)
         if m and (value := _id_value(line.text[m.end():])):
             out.append(Candidate(value, 0.5, i, "hash"))
+    first = [line for line in page.lines if line.page == page.lines[0].page] if page.lines else []
+    body = sorted(line.size for line in first)[len(first) // 2] if first else 10.0
+    for i, line in enumerate(first[:40]):  # a reference printed alone in large type: the title ("WH/OUT/00123")
+        if len(line.cells) == 1 and line.size >= 1.3 * body and (value := _id_value(line.text)) == line.text.strip():
+            out.append(Candidate(value, 0.5, i, "large-reference"))
     return out
 
 
@@ -211,8 +225,16 @@ def _first_date(page: Page, i: int, text: str, offset: int):
     return None
 
 
-def document_dates(page: Page, number_line: int | None) -> list[Candidate]:
+# The date that is the document's own, by type: an order confirmation's order date, a
+# delivery note's delivery date.
+_OWN_DATE = {"order_confirmation": "order_date", "delivery_note": "delivery_date"}
+_NOT_OWN = ("due_date", "order_date", "delivery_date", "other_date")
+
+
+def document_dates(page: Page, number_line: int | None, doc_type: str = "invoice") -> list[Candidate]:
     out = labelled(page, ("document_date",), lambda i, t, o: _first_date(page, i, t, o))
+    if doc_type in _OWN_DATE:
+        out += labelled(page, (_OWN_DATE[doc_type],), lambda i, t, o: _first_date(page, i, t, o), score=0.9)
     out += labelled(page, ("date",), lambda i, t, o: _first_date(page, i, t, o), score=0.8)
     if number_line is not None:  # "Facture n° 123 du 02 juillet 2015"
         for hit in page.dates[number_line]:
@@ -229,14 +251,14 @@ def document_dates(page: Page, number_line: int | None) -> list[Candidate]:
 def _labelled_otherwise(page: Page, i: int, date: DateHit) -> bool:
     """Does a due / order / delivery label precede this date on its line, or head its column?"""
     before = [h for h in page.labels[i] if h.end <= date.start]
-    if before and before[-1].kind in ("due_date", "other_date"):
+    if before and before[-1].kind in _NOT_OWN:
         return True
     for j in (i - 1, i - 2):
         if j >= 0 and page.lines[j].page == page.lines[i].page:
             x0, x1 = page.lines[i].span(date.start, date.end)
             for h in page.labels[j]:
                 hx0, hx1 = page.lines[j].span(h.start, h.end)
-                if h.kind in ("due_date", "other_date") and hx0 < x1 and x0 < hx1:
+                if h.kind in _NOT_OWN and hx0 < x1 and x0 < hx1:
                     return True
     return False
 
@@ -275,6 +297,7 @@ def amounts(page: Page, kind: str) -> list[Candidate]:
     return out
 
 
+_VAT_PREFIXES = "AT|BE|BG|CHE|CY|CZ|DE|DK|EE|EL|ES|FI|FR|GB|HR|HU|IE|IT|LT|LU|LV|MT|NL|NO|PL|PT|RO|SE|SI|SK|XI"
 # The country a VAT label implies, for a number printed without its prefix ("P.IVA 04128730266").
 _LABEL_COUNTRY = [(re.compile(p, re.I), c) for p, c in (
     (r"p\.?\s?iva|partita", "IT"), (r"nipc|contribuinte", "PT"), (r"ust|umsatzsteuer", "DE"), (r"mwst", "CHE"),
@@ -309,7 +332,7 @@ def vats(page: Page, language: str | None = None, supplier: str | None = None) -
                 value = compact(m.group(1)).replace("-", "").replace(".", "").upper()
                 if sum(c.isdigit() for c in value) < 7 or any(c.value == value for c in out):
                     continue
-                if value[0].isdigit():
+                if not re.match(rf"(?:{_VAT_PREFIXES})(?=\w*\d)", value):  # printed without its country
                     value = _country(line.text[hit.start:hit.end], language) + value
                 out.append(Candidate(value, 0.5 + bonus, i, "label:vat_id"))
     return out

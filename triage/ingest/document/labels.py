@@ -19,6 +19,8 @@ _NOUNS = {
                    r"|nota\s+di\s+credito|factura\s+rectificativa",
     "order_confirmation": r"order\s+confirmation|order\s+acknowledge?ment|auftragsbest[äa]tigung|confirmation\s+de\s+commande"
                           r"|accus[ée]\s+de\s+r[ée]ception\s+de\s+(?:votre\s+)?commande"
+                          r"|(?:(?:sales\s+)?order|quotation|ordine|commande|pedido|encomenda|auftrag|bestelling|offerte"
+                          r"|presupuesto|preventivo|devis|angebot|or[çc]amento)(?=\s*#\s*[A-Z]*\d)"
                           r"|orderbevestiging|confirmaci[óo]n\s+de\s+pedido|conferma\s+d['’]\s?ordine"
                           r"|confirma[çc][ãa]o\s+de\s+encomenda",
     "delivery_note": r"delivery\s+note|packing\s+(?:slip|list)|despatch(?:\s+note)?|dispatch(?:\s+note)?|lieferschein|bon\s+de\s+livraison"
@@ -90,6 +92,7 @@ _LABELS = {
         "data (?:di )?emissione", "data de emiss[ãa]o", "dated",
     ],
     "date": ["date", "datum", "fecha", "data"],
+    "bare_number": [r"n[úu]mero", "number", "nummer", r"num[ée]ro", r"no\.", r"nr\.", r"n[°º]\.?"],
     "due_date": [
         "due date", "date due", "payment due(?: date)?", "due on", "due by", "pay by", r"payable(?:\s+\w+){0,3}\s+by",
         r"zahlbar(?:\s+\w+){0,3}\s+bis(?:\s+(?:zum|am))?", r"[àa] payer(?:\s+\w+){0,2}\s+(?:avant|le|au plus tard)",
@@ -100,12 +103,18 @@ _LABELS = {
         "te betalen voor", r"(?:fecha\s+de\s+)?vencimiento", r"(?:data\s+(?:di\s+)?)?scadenza", r"(?:data\s+de\s+)?vencimento",
         "data limite de pagamento", "pagar até",
     ],
+    "order_date": [
+        "order date", r"(?:bestell|auftrags)datum", "date de (?:la )?commande", "besteldatum", "orderdatum",
+        "fecha (?:de(?:l)? )?pedido", "data (?:dell['’])?ordine", "data d[ae] encomenda",
+    ],
+    "delivery_date": [
+        "delivery date", "ship(?:ping)? date", "dispatch date", "despatch date", r"(?:liefer|versand)(?:s)?datum",
+        "date de (?:livraison|exp[ée]dition)", "leverdatum", "leveringsdatum", "verzenddatum", "fecha de (?:entrega|env[íi]o)",
+        "data (?:di )?(?:consegna|spedizione)", "data d[ae] (?:entrega|expedi[çc][ãa]o)",
+    ],
     "other_date": [
-        "order date", "delivery date", "ship(?:ping)? date", "dispatch date", "service date", "period", "billing period",
-        r"(?:bestell|liefer|auftrags|versand|leistungs)(?:s)?datum", "zeitraum", "leistungszeitraum",
-        "date de (?:commande|livraison|prestation)", "besteldatum", "orderdatum", "leverdatum", "leveringsdatum",
-        "fecha de (?:pedido|entrega)", "data (?:dell['’])?ordine", "data (?:di )?consegna",
-        "data d[ae] (?:encomenda|entrega)",
+        "service date", "period", "billing period", r"leistungs(?:s)?datum", "zeitraum", "leistungszeitraum",
+        "date de prestation",
     ],
     "po": [
         r"(?:your|customer|client)\s+(?:purchase\s+)?(?:order|p\.?o\.?|ref(?:erence)?)(?:\s*(?:no\.?|number|#|nr\.?))?",

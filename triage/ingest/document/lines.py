@@ -35,7 +35,8 @@ _ROLES = {
                 r"|prijs\s+incl\.?\s+btw|subtotal|wert|gesamtwert|valore|value|line\s+value|valeur|waarde",
     "discount": r"disc(?:ount)?\.?\s*%?|rabatt\s*%?|remise(?:\s*%)?|korting(?:\s*%)?|descuento|dto\.?\s*%?|sconto(?:\s*%)?"
                 r"|desconto(?:\s*%)?|desc\.\s*%?|sc\.?\s*%|rab\.?\s*%",
-    "tax": r"tax(?:es)?(?:\s*\(?%\)?)?|vat(?:\s*%)?|mwst\.?(?:\s*%)?|ust\.?|tva(?:\s*%)?|btw(?:\s*%)?|iva(?:\s*%)?",
+    "tax": r"tax(?:es)?(?:\s*\(?%\)?)?|vat(?:\s*%)?|mwst\.?(?:\s*%)?|ust\.?|tva(?:\s*%)?|btw(?:\s*%)?|iva(?:\s*%)?|imposte"
+           r"|impuestos|impostos|steuer|taxe|belasting",
     "pos": r"pos\.?|position|line|lin\.?|regel|riga|r\.|#|nr\.?|no\.?|lfd\.?\s*nr\.?|n[°º]",
     "ordered": r"ordered|qty\s+ordered|bestellt|bestellmenge|command[ée]e?|qt[ée]\s+command[ée]e|besteld|pedid[oa]|ordinat[oa]"
                r"|encomendad[oa]|b/o|back\s?-?orders?|r[üu]ckstand|reliquat|restant|open|pendiente|residuo|pendente"
@@ -59,6 +60,7 @@ _STOP = re.compile(
 _CARRIED = re.compile(
     r"carried\s+forward|brought\s+forward|[üu]bertrag|report\b|[àa]\s+reporter|transporte|riporto|a\s+transportar"
     r"|van\s+vorige|naar\s+volgende", re.I)
+_BRACKET_CODE = re.compile(r"^\[([^\]\s]+)\]$")
 _CODE_LINE = re.compile(
     r"^(?:sku|item\s*(?:no\.?|#|code)|art(?:ikel)?\.?\s*-?\s*nr\.?|artikelnummer|r[ée]f(?:[ée]rence)?\.?|code|c[óo]digo"
     r"|codice|part\s*(?:no\.?|number))\s*[:.#]?\s*([A-Z0-9][\w./-]*)$", re.I)
@@ -160,14 +162,14 @@ def items(lines: list[Line], decimal: str | None, month_first: bool | None) -> l
         if _CONTINUED_WORD.match(line.text):
             continue
         row = _row(line, columns, decimal, month_first)
-        if row.stray:  # text across the columns: the table has ended (before its first row: a heading's 2nd line)
-            if found and found[-1].line > heading_line:
-                columns, current = None, None
-            continue
         full = row.quantity is not None and (row.unit_price is not None or row.subtotal is not None)
         numbers = row.quantity is not None or row.subtotal is not None or row.unit_price is not None
         if _STOP.match(line.text) or (_totals_label(line) and not _adds_up(row)):
-            suspended, current = True, None
+            suspended, current = True, None  # a (sub)total: rows may follow (the next section)
+        elif row.stray:  # text across the columns: the table has ended (before its first row: a heading's 2nd line)
+            if found and found[-1].line > heading_line:
+                columns, current = None, None
+            continue
         elif (full or (not suspended and numbers)) and row.worded:
             row.line, suspended, current = i, False, row
             found.append(row)
@@ -330,10 +332,11 @@ def _row(line: Line, columns: list[Column], decimal: str | None, month_first: bo
             if best.distance(word.x0, word.x1) == 0 or best.role == "description":
                 role = best.role
         in_numbers = (word.x0 + word.x1) / 2 > first_numeric
-        if in_numbers and not re.search(r"[^\W_]", word.text):
-            continue  # a dash or a rule in an empty column
-        if role == "description" and in_numbers and not (
-                "quantity" in taken and _unit_word(word, taken["quantity"][0])):
+        unit = "quantity" in taken and _unit_word(word, taken["quantity"][0])
+        if in_numbers and not unit and role == "description" and (not re.search(r"[^\W_]", word.text) or (
+                len(word.text) <= 3 and any(c.distance(word.x0, word.x1) == 0 for c in numeric))):
+            continue  # a dash in an empty column, a tax code ("22% G") beside a number: not the row's text
+        if role == "description" and in_numbers and not unit:
             item.stray = True  # words across the numeric columns: a sentence or a footer, not a row
             continue
         if role == "description" and item.quantity is not None and "quantity" in taken and "unit" not in {
@@ -342,6 +345,8 @@ def _row(line: Line, columns: list[Column], decimal: str | None, month_first: bo
         parts[role].append(word)
     item.worded = any(_number(w.text, decimal) is None and not _is_symbol(w.text) for w in parts["sku"] + parts["description"])
     item.sku = " ".join(w.text for w in parts["sku"]) or None
+    if item.sku is None and parts["description"] and (code := _BRACKET_CODE.match(parts["description"][0].text)):
+        item.sku = code.group(1)  # Odoo prints "[CODE] Name": the code stays in the description too
     item.unit = " ".join(w.text for w in parts["unit"]) or None
     item.description = " ".join(w.text for w in parts["description"])
     return item
@@ -361,7 +366,8 @@ def _grouped(words: list[Word], decimal: str | None) -> list[Word]:
     return out
 
 
-_SYMBOLS = {"€", "$", "£", "¥", "₹", "EUR", "USD", "GBP", "CHF", "INR", "Rs", "Rs."}
+_SYMBOLS = {"€", "$", "£", "¥", "₹", "EUR", "USD", "GBP", "CHF", "INR", "Rs", "Rs.", "kr", "kr.", "SEK", "DKK", "NOK",
+            "PLN", "zł", "CZK", "Kč"}
 
 
 def _is_symbol(text: str) -> bool:
@@ -388,6 +394,7 @@ pce pces pièce pièces stuk stuks kg g gr mg t to l lt ltr ml m mm cm km m2 m3 
 ctn carton cartons pack packs pk pkt paq pair pairs pr set sets roll rolls rol doz dozen h hr hrs hour hours std uur ore
 horas night nights day days tag tage jour jours dag dagen día días giorno giorni dia dias month months satz sätze paar
 rolle rollen karton kartons pauschal psch pauschale flat lot lots forfait sacco sacchi caja cajas rollo rollos bolsa saco
+unità unidades unités unité unidade unidades eenheden einheit einheiten stk. pz.
 """.split())
 
 

@@ -99,6 +99,8 @@ def read(lines: list[Line], pages: int) -> Document:
     text = text_of(lines)
     language = detect_language(text[:2000])[0]
     page = header.Page(lines, decimal_convention(text), _date_order(text, language))
+    if page.month_first is None and language == "en" and _american(text):
+        page = header.Page(lines, page.decimal, True)  # a US document: month first, still flagged ambiguous below
     fields: dict[str, Any] = dict.fromkeys(FIELDS)
     confidence: dict[str, float] = dict.fromkeys(FIELDS, 0.0)
     flags: list[dict] = []
@@ -106,7 +108,7 @@ def read(lines: list[Line], pages: int) -> Document:
     kind = title_type(lines) or doc_type(text)
     number, confidence["document_number"] = best(header.document_numbers(page, kind))
     fields["document_number"] = number.value if number else None
-    date, confidence["document_date"] = best(header.document_dates(page, number.line if number else None))
+    date, confidence["document_date"] = best(header.document_dates(page, number.line if number else None, kind))
     fields["document_date"] = date.value.isoformat() if date else None
     if date is not None and date.ambiguous:
         flags.append({"field": "document_date", "code": "ambiguous_date"})
@@ -156,6 +158,12 @@ def _date_order(text: str, language: str) -> bool | None:
     if order is not None:
         return order
     return None if language in ("en", "und") else False
+
+
+def _american(text: str) -> bool:
+    """Dollars and no other currency, or a US address: numeric dates are month first."""
+    counts = currencies(text)
+    return (set(counts) == {"USD"}) or bool(re.search(r"\b(?:USA|United States|[A-Z]{2} \d{5}(?:-\d{4})?)\b", text))
 
 
 def _currency(from_amounts: str | None, text: str) -> tuple[str | None, float]:
