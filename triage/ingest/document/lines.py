@@ -34,20 +34,22 @@ _ROLES = {
                 r"|summe|montant(?:\s+ht)?|total\s+ht|bedrag|totaal|importe|importo|valor|total\s+l[íi]quido|netto|net"
                 r"|prijs\s+incl\.?\s+btw|subtotal|wert|gesamtwert|valore|value|line\s+value|valeur|waarde",
     "discount": r"disc(?:ount)?\.?\s*%?|rabatt\s*%?|remise(?:\s*%)?|korting(?:\s*%)?|descuento|dto\.?\s*%?|sconto(?:\s*%)?"
-                r"|desconto(?:\s*%)?|desc\.\s*%?|sc\.?\s*%|rab\.?\s*%",
+                r"|desconto(?:\s*%)?|desc\.\s*%?|sc\.?\s*%|rab\.?\s*%|rem\.?\s*%",
     "tax": r"tax(?:es)?(?:\s*\(?%\)?)?|vat(?:\s*%)?|mwst\.?(?:\s*%)?|ust\.?|tva(?:\s*%)?|btw(?:\s*%)?|iva(?:\s*%)?|imposte"
            r"|impuestos|impostos|steuer|taxe|belasting",
     "pos": r"pos\.?|position|line|lin\.?|regel|riga|r\.|#|nr\.?|no\.?|lfd\.?\s*nr\.?|n[°º]",
     "ordered": r"ordered|qty\s+ordered|bestellt|bestellmenge|command[ée]e?|qt[ée]\s+command[ée]e|besteld|pedid[oa]|ordinat[oa]"
                r"|encomendad[oa]|b/o|back\s?-?orders?|r[üu]ckstand|reliquat|restant|open|pendiente|residuo|pendente"
                r"|to\s+follow|outstanding|nachlieferung|[àa]\s+suivre|volgt|te\s+leveren|da\s+consegnare",
+    "lot": r"lot(?:\s*/\s*serial)?(?:\s+(?:no\.?|number))?|serial\s+(?:no\.?|number)|batch(?:\s+no\.?)?|charge(?:n?-?nr\.?)?"
+           r"|n[°º]\s+de\s+lot|lotto|lote|partij|seriennummer",
     "date": r"(?:ship(?:ping)?|delivery|dispatch)\s+date|delivery|termin|liefertermin|lieferdatum|lieferwoche|date\s+de\s+livraison"
             r"|livraison|leverdatum|leverweek|levering|fecha\s+(?:de\s+)?entrega|entrega|data\s+(?:di\s+)?consegna|consegna"
             r"|data\s+(?:de\s+)?entrega|prazo",
 }
 _ROLE_RES = {role: re.compile(rf"(?<![\w])(?:{pattern})(?![\w])", re.I) for role, pattern in _ROLES.items()}
 _NUMERIC = ("quantity", "unit_price", "subtotal", "discount", "tax", "pos", "ordered")
-_TEXT = ("sku", "unit", "description", "date")
+_TEXT = ("sku", "unit", "description", "date", "lot")
 # Heading words that name the description itself; the others ("Item", "Artikel") name the
 # code when a description column is there too.
 _STRONG_DESCRIPTION = re.compile(
@@ -242,7 +244,7 @@ def _arithmetic_row(words: list[Word], numbers: list[tuple[int, tuple[float, boo
                 continue
             item = Item(quantity=q, unit_price=p, subtotal=sub, worded=True)
             between = [w for w in words[qi + 1:pi] if not _is_symbol(w.text)]
-            if len(between) == 1 and between[0].text.lower().rstrip(".") in _UNITS:
+            if len(between) == 1 and unit_key(between[0].text) in _UNITS:
                 item.unit = between[0].text
             if len(text) > 1 and re.search(r"\d", text[0].text) and re.search(r"[A-Za-z]", text[0].text):
                 item.sku, text = text[0].text, text[1:]
@@ -321,7 +323,7 @@ def _row(line: Line, columns: list[Column], decimal: str | None, month_first: bo
             setattr(item, role, value)
             if ambiguous:
                 item.ambiguous.append(role)
-    parts: dict[str, list[Word]] = {"sku": [], "unit": [], "description": [], "date": []}
+    parts: dict[str, list[Word]] = {"sku": [], "unit": [], "description": [], "date": [], "lot": []}
     text_columns = [c for c in columns if c.role in _TEXT]
     for word in sorted(texts + leftovers, key=lambda w: w.x0):
         if _is_symbol(word.text):
@@ -333,6 +335,8 @@ def _row(line: Line, columns: list[Column], decimal: str | None, month_first: bo
                 role = best.role
         in_numbers = (word.x0 + word.x1) / 2 > first_numeric
         unit = "quantity" in taken and _unit_word(word, taken["quantity"][0])
+        if in_numbers and not unit and role == "description" and any(_unit_word(word, w) for w, _, _ in numbers):
+            continue  # "12.00 Units" under an ordered column: the unit of another number
         if in_numbers and not unit and role == "description" and (not re.search(r"[^\W_]", word.text) or (
                 len(word.text) <= 3 and any(c.distance(word.x0, word.x1) == 0 for c in numeric))):
             continue  # a dash in an empty column, a tax code ("22% G") beside a number: not the row's text
@@ -400,4 +404,9 @@ unità unidades unités unité unidade unidades eenheden einheit einheiten stk. 
 
 def _unit_word(word: Word, quantity: Word) -> bool:
     """A unit word just right of the quantity ("1.00 kg", "1 PCS")."""
-    return 0 <= word.x0 - quantity.x1 < 2 * word.size and word.text.lower().rstrip(".") in _UNITS
+    return 0 <= word.x0 - quantity.x1 < 2 * word.size and unit_key(word.text) in _UNITS
+
+
+def unit_key(text: str) -> str:
+    """A unit word as the list holds it: "Unité(s)" -> "unité", "Stk." -> "stk"."""
+    return re.sub(r"\(s\)$|[.,:]+$", "", text.lower())
