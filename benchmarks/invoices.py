@@ -83,7 +83,7 @@ def score(directory: Path) -> tuple[list[dict], int, int]:
 LINE_KEYS = ("sku", "description", "quantity", "unit", "unit_price", "subtotal")
 
 
-def _equal(expected, got) -> bool:
+def same_value(expected, got) -> bool:
     if isinstance(expected, (int, float)) and not isinstance(expected, bool):
         return isinstance(got, (int, float)) and abs(expected - got) <= 0.011
     return expected == got
@@ -98,13 +98,13 @@ def score_fixtures(directory: Path) -> tuple[int, int, int, int, list[str]]:
         expected = json.loads(pdf.with_suffix(".json").read_text(encoding="utf-8"))
         document = read_in_process(pdf.read_bytes(), 50)
         for name, want in expected["fields"].items():
-            ok = _equal(want, document.fields.get(name))
+            ok = same_value(want, document.fields.get(name))
             right, total = right + ok, total + 1
             if not ok:
                 misses.append(f"  {pdf.name}: {name} expected {want!r}, got {document.fields.get(name)!r}")
         got = document.lines
         for k, want in enumerate(expected["lines"]):
-            ok = k < len(got) and all(_equal(want[key], got[k][key]) for key in LINE_KEYS)
+            ok = k < len(got) and all(same_value(want[key], got[k][key]) for key in LINE_KEYS)
             lines_right, lines_total = lines_right + ok, lines_total + 1
         if len(got) != len(expected["lines"]):
             misses.append(f"  {pdf.name}: {len(got)} lines read, {len(expected['lines'])} printed")

@@ -16,6 +16,7 @@ from typing import Any
 
 from triage.domain import Fields, Finding, Money
 from triage.links import Links
+from triage.ingest.odoo_records import ORDER_LINE_FIELDS, order_line
 from triage.models.anomaly import Bill, BillLine, OrderLine, Tolerances, line_variances
 from triage.odoo import OdooGateway
 
@@ -41,25 +42,11 @@ def document_fields(document: dict[str, Any], text_fields: Fields) -> Fields:
 
 
 def order_lines(gateway: OdooGateway, order_ids: list[int]) -> list[tuple[OrderLine, str]]:
-    """The PO lines of the linked orders, each with its description (``name``)."""
+    """The product lines of the linked orders, each with its description (``name``)."""
     rows = gateway.search_read("purchase.order.line", [["order_id", "in", order_ids]],
-                               ["order_id", "product_id", "name", "product_qty", "qty_received", "price_unit",
-                                "currency_id", "display_type"])
-    out = []
-    for row in rows:
-        if row.get("display_type") not in (None, False):  # a section or a note, not a product line
-            continue
-        out.append((OrderLine(id=row["id"], order=_name(row.get("order_id")) or "?",
-                              product=_name(row.get("product_id")) or row.get("name") or "?",
-                              qty_ordered=float(row.get("product_qty") or 0),
-                              qty_received=float(row.get("qty_received") or 0),
-                              price_unit=float(row.get("price_unit") or 0),
-                              currency=_name(row.get("currency_id")) or ""), row.get("name") or ""))
-    return out
-
-
-def _name(value) -> str | None:
-    return value[1] if isinstance(value, list) and len(value) > 1 else None
+                               [*ORDER_LINE_FIELDS, "display_type"])
+    return [(order_line(row), row.get("name") or "") for row in rows
+            if row.get("display_type") in (None, False)]  # not a section or a note
 
 
 def _codes(text: str) -> set[str]:

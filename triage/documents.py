@@ -11,7 +11,7 @@ from triage.config import LimitSettings
 from triage.domain import QuarantineReason
 from triage.errors import QuarantinedInput
 from triage.ingest.document.reader import FIELDS
-from triage.ingest.pdf import read_pdf
+from triage.ingest.files import read_document
 
 
 def extract_file(path: Path, limits: LimitSettings) -> dict[str, Any]:
@@ -20,12 +20,8 @@ def extract_file(path: Path, limits: LimitSettings) -> dict[str, Any]:
         data = path.read_bytes()
     except OSError as exc:
         return {"file": str(path), "status": "quarantined", "reason": "unreadable", "error": str(exc)}
-    if len(data) > limits.attachment_bytes:
-        return {"file": str(path), "status": "quarantined", "reason": QuarantineReason.OVERSIZED.value,
-                "error": f"file is {len(data)} bytes; the limit is {limits.attachment_bytes}"}
     try:
-        document = read_pdf(data, max_pages=limits.pdf_pages, seconds=limits.pdf_seconds,
-                            memory_mb=limits.pdf_memory_mb, ocr_pages=limits.ocr_pages)
+        document = read_document(data, limits)
     except QuarantinedInput as exc:
         if exc.reason == QuarantineReason.PDF_NO_TEXT:
             fields: dict[str, Any] = {**dict.fromkeys(FIELDS), "po_refs": []}

@@ -24,6 +24,7 @@ import weakref
 from email.utils import parseaddr
 from typing import Any
 
+from triage.ingest.document.labels import LEGAL_FORM
 from triage.ingest.identifiers import compact
 from triage.links import Link, Links
 from triage.models.anomaly import reference_key
@@ -89,9 +90,7 @@ def _vendors(gateway: OdooGateway, domain: list, keep=lambda row: True) -> dict[
     return found
 
 
-_LEGAL_FORM = re.compile(
-    r"\b(?:gmbh|ag|kg|b\.?v\.?|n\.?v\.?|s\.?a\.?s?|sarl|s\.?l\.?u?|s\.?p\.?a\.?|s\.?r\.?l\.?|lda|ltda|ltd|limited|inc"
-    r"|llc|corp(?:oration)?|plc|pvt|co)\b\.?", re.I)
+_LEGAL_FORM = re.compile(LEGAL_FORM.pattern, re.I)  # a name in Odoo may be written in any case
 
 
 def name_key(name: str | None) -> str:

@@ -42,7 +42,7 @@ def test_a_scan_is_read_by_ocr_and_says_so(scan):
     if shutil.which("tesseract") is None:
         pytest.fail("Tesseract is not installed: run `make test-deps` (Debian's tesseract-ocr)")
     expected = json.loads(FIXTURE.with_suffix(".json").read_text(encoding="utf-8"))
-    document = read_pdf(scan, max_pages=10, seconds=60)
+    document = read_pdf(scan, max_pages=10, seconds=60, memory_mb=400)  # the memory the README says OCR needs
     assert {"field": "text", "code": "ocr"} in document.flags
     assert document.doc_type == "invoice"
     right = [k for k, v in expected["fields"].items() if document.fields[k] == v]

@@ -107,14 +107,18 @@ def attached_document(attachment, parent: Signal, limits: LimitSettings) -> Inta
     return child
 
 
+def read_document(raw: bytes, limits: LimitSettings):
+    """A PDF read under the limits (size, pages, time, memory, OCR); raises QuarantinedInput."""
+    if len(raw) > limits.attachment_bytes:
+        raise QuarantinedInput(QuarantineReason.OVERSIZED, f"file is {len(raw)} bytes; the limit is {limits.attachment_bytes}")
+    return read_pdf(raw, max_pages=limits.pdf_pages, seconds=limits.pdf_seconds, memory_mb=limits.pdf_memory_mb,
+                    ocr_pages=limits.ocr_pages)
+
+
 def from_pdf(raw: bytes, name: str, limits: LimitSettings) -> Intake:
     signal = Signal(key=f"document:{_sha(raw)}", source=Source.DOCUMENT, received_at=_now(), subject=name)
-    if len(raw) > limits.attachment_bytes:
-        return Intake(signal, raw, name, QuarantinedInput(
-            QuarantineReason.OVERSIZED, f"file is {len(raw)} bytes; the limit is {limits.attachment_bytes}"))
     try:
-        document = read_pdf(raw, max_pages=limits.pdf_pages, seconds=limits.pdf_seconds, memory_mb=limits.pdf_memory_mb,
-                            ocr_pages=limits.ocr_pages)
+        document = read_document(raw, limits)
     except QuarantinedInput as exc:
         return Intake(signal, raw, name, exc)
     signal.text = document.text[: limits.text_chars]

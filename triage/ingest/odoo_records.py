@@ -204,6 +204,17 @@ def _bill(row: dict, lines: list[dict]) -> Bill:
                 id=row["id"])
 
 
+ORDER_LINE_FIELDS = ["order_id", "product_id", "name", "product_qty", "qty_received", "price_unit", "currency_id"]
+
+
+def order_line(row: dict) -> OrderLine:
+    """A ``purchase.order.line`` row (read with ``ORDER_LINE_FIELDS``) as the detectors take it."""
+    return OrderLine(id=row["id"], order=_name(row.get("order_id")) or "?",
+                     product=_name(row.get("product_id")) or row.get("name") or "?",
+                     qty_ordered=float(row.get("product_qty") or 0), qty_received=float(row.get("qty_received") or 0),
+                     price_unit=float(row.get("price_unit") or 0), currency=_name(row.get("currency_id")) or "")
+
+
 def bill_exceptions(gateway: OdooGateway, tolerances: Tolerances = Tolerances(),
                     ids: list[int] | None = None) -> list[OdooException]:
     domain = [["move_type", "=", "in_invoice"], ["state", "in", ["draft", "posted"]], *_only("id", ids),
@@ -218,15 +229,8 @@ def bill_exceptions(gateway: OdooGateway, tolerances: Tolerances = Tolerances(),
         if line.get("display_type") in (None, False, "product"):
             lines.setdefault(_id(line["move_id"]), []).append(line)
     po_line_ids = sorted({_id(line.get("purchase_line_id")) for group in lines.values() for line in group} - {None})
-    po_lines = {}
-    for line in gateway.read("purchase.order.line", po_line_ids, ["order_id", "product_id", "name", "product_qty",
-                                                                  "qty_received", "price_unit", "currency_id"]):
-        po_lines[line["id"]] = OrderLine(id=line["id"], order=_name(line["order_id"]) or "?",
-                                         product=_name(line.get("product_id")) or line.get("name") or "?",
-                                         qty_ordered=float(line.get("product_qty") or 0),
-                                         qty_received=float(line.get("qty_received") or 0),
-                                         price_unit=float(line.get("price_unit") or 0),
-                                         currency=_name(line.get("currency_id")) or "")
+    po_lines = {line["id"]: order_line(line) for line in gateway.read("purchase.order.line", po_line_ids,
+                                                                      ORDER_LINE_FIELDS)}
     bills = [_bill(row, lines.get(row["id"], [])) for row in rows]
     partners = sorted({_id(row.get("partner_id")) for row in rows} - {None})
     history_domain = [["move_type", "=", "in_invoice"], ["partner_id", "in", partners], ["state", "!=", "cancel"]]

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from triage.ingest.document.header import Candidate
 from triage.ingest.document.lines import Item
-from triage.ingest.document.values import Amount
+from triage.ingest.document.values import Amount, adds_up
 
 CONSISTENT = 1.5  # the bonus a combination gets when untaxed + tax = total
 
@@ -135,8 +135,7 @@ def check_lines(items: list[Item], untaxed: float | None, total: float | None) -
     for k, item in enumerate(items):
         if None in (item.quantity, item.unit_price, item.subtotal):
             continue
-        expected = item.quantity * item.unit_price * (1 - (item.discount or 0.0) / 100)
-        if not close(expected, item.subtotal, 0.011 + abs(item.quantity) * 0.005):
+        if not adds_up(item.quantity, item.unit_price, item.subtotal, item.discount or 0.0):
             flags.append({"field": f"lines[{k}].subtotal", "code": "line_arithmetic"})
         for name in item.ambiguous:
             flags.append({"field": f"lines[{k}].{name}", "code": "ambiguous_decimal"})

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from triage.ingest.document.labels import CUSTOMER_WORDS, DOC_NOUN, LabelHit, label_hits, noun_type
+from triage.ingest.document.labels import CUSTOMER_WORDS, DOC_NOUN, LEGAL_FORM, LabelHit, label_hits, noun_type
 from triage.ingest.document.layout import Line
 from triage.ingest.document.values import Amount, DateHit, find_amounts, find_dates
 from triage.ingest.extract import po_refs as text_po_refs
@@ -116,10 +116,7 @@ def _under(page: Page, i: int, hit: LabelHit, step: int = 1) -> tuple[int, int, 
         gap = other.top - line.bottom if step > 0 else line.top - other.bottom
         if other.page != line.page or gap > 2.5 * line.height:
             break
-        offsets, offset = [], 0
-        for cell in other.cells:
-            offsets.append(offset)
-            offset += len(cell.text) + 2
+        offsets = other.cell_starts
         mine = [k for k, cell in enumerate(other.cells)
                 if min(range(len(line.cells)), key=lambda c: _distance(line.cells[c], cell)) == own]
         if mine:
@@ -177,6 +174,10 @@ def labelled(page: Page, kinds: tuple[str, ...], read, *, score: float = 1.0) ->
 
 # --- the fields ------------------------------------------------------------------------------
 
+_TITLE_NOUN = re.compile(rf"(?<![\w-])(?:{DOC_NOUN})\b\.?\s*:?\s*", re.I)
+_HASH_LINE = re.compile(r"^\s*#\s*")
+
+
 def document_numbers(page: Page, doc_type: str) -> list[Candidate]:
     """Labelled numbers ("Invoice No.", "Rechnungs-Nr."; a label naming another type, such
     as "Delivery note no." on an invoice, counts less; an order number only on an order
@@ -192,10 +193,8 @@ def document_numbers(page: Page, doc_type: str) -> list[Candidate]:
         if named is not None and named != doc_type:
             c.score *= 0.5
     out += bare
-    title = re.compile(rf"(?<![\w-])(?:{DOC_NOUN})\b\.?\s*:?\s*", re.I)
-    hash_line = re.compile(r"^\s*#\s*")
     for i, line in enumerate(page.lines):
-        for m in title.finditer(line.text):
+        for m in _TITLE_NOUN.finditer(line.text):
             value = _id_value(line.text[m.end():])
             if value:
                 out.append(Candidate(value, 0.7, i, "title"))
@@ -203,7 +202,7 @@ def document_numbers(page: Page, doc_type: str) -> list[Candidate]:
                 cell = _under(page, i, LabelHit("document_number", m.start(), m.end()))
                 if cell is not None and (value := _id_value(page.lines[cell[0]].text[cell[1]:cell[2]])):
                     out.append(Candidate(value, 0.6, cell[0], "below:title"))
-        m = hash_line.match(line.text)
+        m = _HASH_LINE.match(line.text)
         if m and (value := _id_value(line.text[m.end():])):
             out.append(Candidate(value, 0.5, i, "hash"))
     first = [line for line in page.lines if line.page == page.lines[0].page] if page.lines else []
@@ -313,9 +312,8 @@ def vats(page: Page, language: str | None = None, supplier: str | None = None) -
     out: list[Candidate] = []
     bottoms = {p: max(line.bottom for line in page.lines if line.page == p) for p in {line.page for line in page.lines}}
     for i, line in enumerate(page.lines):
-        offset = 0
-        for k, cell in enumerate(line.cells):
-            start, offset = offset, offset + len(cell.text) + 2
+        for k, (cell, start) in enumerate(zip(line.cells, line.cell_starts, strict=True)):
+            offset = start + len(cell.text) + 2
             before = line.cells[k - 1].text if k else ""
             if (i, k) in page.customer_cells or CUSTOMER_WORDS.search(f"{before} {cell.text}"):
                 continue
@@ -386,11 +384,6 @@ def po_references(page: Page) -> list[Candidate]:
 
 
 _SENDER_SPLIT = re.compile(r"\s+[-–·|•]\s+")
-_LEGAL = re.compile(
-    r"\b(?:GmbH|AG|KG|OHG|e\.\s?K\.|UG|B\.\s?V\.?|BV|N\.\s?V\.?|NV|S\.\s?A\.?(?:S\.?)?|SA|SAS|SARL|S\.\s?L\.?(?:U\.?)?|SL"
-    r"|S\.\s?p\.\s?A\.?|SpA|S\.\s?r\.\s?l\.?|Srl|SRL|SPRL|BVBA|VOF|Lda\.?|Ltda\.?|Ltd\.?|Limited|Inc\.?|LLC|Corp\.?|Corporation"
-    r"|plc|PLC|LTD"
-    r"|Pvt\.?|Oy|AB|ApS|A/S|AS|sp\.\s?z\s?o\.\s?o\.?|s\.\s?r\.\s?o\.?|Co\.)(?![\w])")
 _TITLE = re.compile(rf"^\s*(?:{DOC_NOUN})\b[\s.:]*|[\s.:]*\b(?:{DOC_NOUN})\b[\s.:]*$", re.I)
 _NOT_NAME = re.compile(r"@|www\.|https?:|\d{3,}|^\W*$|\b(?:page|seite|pagina|página|bladzijde|tel|fax|phone)\b", re.I)
 
@@ -418,7 +411,7 @@ def supplier_names(page: Page) -> list[Candidate]:
                     or name[0].isdigit()):
                 continue
             score = 0.0
-            if _LEGAL.search(name):
+            if LEGAL_FORM.search(name):
                 score += 0.5
             if len(parts) >= 3 and line.top < page_bottom * 0.4:  # "Name AG - Street 40 - Town": an envelope's sender line
                 score += 0.3

@@ -165,6 +165,12 @@ LABELS = {kind: re.compile(_BOUND_START + "(?:" + "|".join(sorted(patterns, key=
                            + r"(?:(?<=[.°º#])|" + _BOUND_END + ")", re.I)
           for kind, patterns in _LABELS.items()}
 
+# Legal forms that end a company name (case as written: "AG", not the word "ag").
+LEGAL_FORM = re.compile(
+    r"\b(?:GmbH|AG|KG|OHG|e\.\s?K\.|UG|B\.\s?V\.?|BV|N\.\s?V\.?|NV|S\.\s?A\.?(?:S\.?)?|SA|SAS|SARL|S\.\s?L\.?(?:U\.?)?|SL"
+    r"|S\.\s?p\.\s?A\.?|SpA|S\.\s?r\.\s?l\.?|Srl|SRL|SPRL|BVBA|VOF|Lda\.?|Ltda\.?|Ltd\.?|Limited|Inc\.?|LLC|Corp\.?|Corporation"
+    r"|plc|PLC|LTD"
+    r"|Pvt\.?|Oy|AB|ApS|A/S|AS|sp\.\s?z\s?o\.\s?o\.?|s\.\s?r\.\s?o\.?|Co\.)(?![\w])")
 # Words that mark a VAT number or a name as the customer's, not the supplier's.
 CUSTOMER_WORDS = re.compile(
     r"\b(?:your|uw|ihre?|votre|vos|su|vostr[ao]|vs\.|sua|vosso|customer|client|kunde|kunden|klant|cliente|buyer"

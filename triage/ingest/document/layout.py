@@ -9,6 +9,7 @@ has an x-span to look under.
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, field
 
 # A gap between words wider than this many font sizes separates cells (a normal space is
@@ -52,6 +53,7 @@ class Line:
     cells: list[Cell] = field(default_factory=list)
     text: str = ""
     _owner: list[int] = field(default_factory=list, repr=False)  # text offset -> word index
+    cell_starts: list[int] = field(default_factory=list)  # each cell's offset in ``text``
 
     def __post_init__(self) -> None:
         self.words.sort(key=lambda w: w.x0)
@@ -64,6 +66,10 @@ class Line:
         if current:
             self.cells.append(Cell(current))
         self.text, self._owner = _join(self.cells)
+        position = 0
+        for cell in self.cells:
+            self.cell_starts.append(position)
+            position += len(cell.text) + 2
 
     @property
     def page(self) -> int:
@@ -94,12 +100,7 @@ class Line:
 
     def cell_at(self, offset: int) -> int:
         """The index of the cell holding the text offset (the cell before a column gap)."""
-        position = 0
-        for i, cell in enumerate(self.cells):
-            position += len(cell.text) + 2
-            if offset < position:
-                return i
-        return len(self.cells) - 1
+        return max(bisect.bisect_right(self.cell_starts, offset) - 1, 0)
 
 
 def _join(cells: list[Cell]) -> tuple[str, list[int]]:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from triage.ingest.document.labels import label_hits
 from triage.ingest.document.layout import Line, Word
-from triage.ingest.document.values import DateHit, find_dates, parse_number
+from triage.ingest.document.values import DateHit, adds_up, currency_code, find_dates, parse_number
 
 _ROLES = {
     "sku": r"sku|item\s*(?:no\.?|#|code)|art(?:ikel)?\.?\s*-?\s*(?:nr|nummer|no)\.?|artikel(?:nr\.?|code|nummer)|product\s*code|code"
@@ -103,6 +103,8 @@ class Item:
 
 def heading(line: Line) -> list[Column] | None:
     """The columns a heading row names, or None when the line is not a table heading."""
+    if any(_number(w.text, None) is not None for w in line.words):
+        return None  # a heading names columns; a line with numbers is a row
     hits = sorted(((m.start(), m.end(), role) for role, pattern in _ROLE_RES.items() for m in pattern.finditer(line.text)),
                   key=lambda h: (h[0] - h[1], h[0]))
     kept: list[tuple[int, int, str]] = []
@@ -115,8 +117,6 @@ def heading(line: Line) -> list[Column] | None:
         for column, text in described:
             if not _STRONG_DESCRIPTION.fullmatch(text.strip()):
                 column.role = "sku"
-    if any(_number(w.text, None) is not None for w in line.words):
-        return None  # a heading names columns; a line with numbers is a row
     roles = {c.role for c in columns}
     has_numbers = roles & {"quantity", "unit_price", "subtotal"}
     if len(roles) >= 3 and has_numbers and roles & {"description", "sku", "quantity"} or {"quantity", "description"} <= roles:
@@ -234,7 +234,7 @@ def _arithmetic_row(words: list[Word], numbers: list[tuple[int, tuple[float, boo
             if c <= b:
                 continue
             (qi, (q, _)), (pi, (p, _)), (_, (sub, _)) = tail[a], tail[b], tail[c]
-            if q <= 0 or sub == 0 or abs(q * p - sub) > 0.011 + abs(q) * 0.005:
+            if q <= 0 or sub == 0 or not adds_up(q, p, sub):
                 continue
             body = words[:qi]
             if len(body) > 1 and _number(body[0].text, None) is not None:
@@ -255,9 +255,8 @@ def _arithmetic_row(words: list[Word], numbers: list[tuple[int, tuple[float, boo
 
 
 def _adds_up(row: Item) -> bool:
-    if None in (row.quantity, row.unit_price, row.subtotal):
-        return False
-    return abs(row.quantity * row.unit_price * (1 - (row.discount or 0) / 100) - row.subtotal) <= 0.02 + abs(row.quantity) * 0.005
+    return None not in (row.quantity, row.unit_price, row.subtotal) and adds_up(
+        row.quantity, row.unit_price, row.subtotal, row.discount or 0.0)
 
 
 _FIELD_LABELS = {"po", "document_number", "order_number", "document_date", "due_date", "vat_id", "amount_total",
@@ -370,12 +369,8 @@ def _grouped(words: list[Word], decimal: str | None) -> list[Word]:
     return out
 
 
-_SYMBOLS = {"€", "$", "£", "¥", "₹", "EUR", "USD", "GBP", "CHF", "INR", "Rs", "Rs.", "kr", "kr.", "SEK", "DKK", "NOK",
-            "PLN", "zł", "CZK", "Kč"}
-
-
 def _is_symbol(text: str) -> bool:
-    return text in _SYMBOLS
+    return currency_code(text) is not None or text.lower().rstrip(".") in ("kr", "zł", "kč")
 
 
 def _number(text: str, decimal: str | None) -> tuple[float, bool] | None:

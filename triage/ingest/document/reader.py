@@ -99,8 +99,6 @@ def read(lines: list[Line], pages: int) -> Document:
     text = text_of(lines)
     language = detect_language(text[:2000])[0]
     page = header.Page(lines, decimal_convention(text), _date_order(text, language))
-    if page.month_first is None and language == "en" and _american(text):
-        page = header.Page(lines, page.decimal, True)  # a US document: month first, still flagged ambiguous below
     fields: dict[str, Any] = dict.fromkeys(FIELDS)
     confidence: dict[str, float] = dict.fromkeys(FIELDS, 0.0)
     flags: list[dict] = []
@@ -152,12 +150,14 @@ def read(lines: list[Line], pages: int) -> Document:
 
 def _date_order(text: str, language: str) -> bool | None:
     """Numeric dates month first? The document's own evidence (a date only valid one way),
-    else its language: outside English, dates are day first; in English it stays open (the
-    dates are then flagged ambiguous)."""
+    else its language: outside English, dates are day first; in English month first for a US
+    document (dollars only, or a US address), else open (the dates are flagged ambiguous)."""
     order = month_first(text)
     if order is not None:
         return order
-    return None if language in ("en", "und") else False
+    if language not in ("en", "und"):
+        return False
+    return True if language == "en" and _american(text) else None
 
 
 def _american(text: str) -> bool:

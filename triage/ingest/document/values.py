@@ -197,3 +197,9 @@ def find_amounts(text: str, decimal: str | None, *, skip: list[tuple[int, int]] 
 def _currency_after(text: str, end: int) -> str | None:
     m = re.match(rf"\s?({CURRENCY})", text[end:end + 6])
     return currency_code(m.group(1)) if m else None
+
+
+def adds_up(quantity: float, unit_price: float, subtotal: float, discount: float = 0.0) -> bool:
+    """Quantity x unit price, less a discount in percent, makes the subtotal (within the
+    rounding of a unit price to cents over the quantity)."""
+    return abs(quantity * unit_price * (1 - discount / 100) - subtotal) <= 0.011 + abs(quantity) * 0.005
