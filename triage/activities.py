@@ -51,8 +51,8 @@ def render(proposal: Proposal, approved: ApprovedDecision, *, activity_type: str
         res_id=proposal.record.id,
         summary=proposal.summary,
         note_html=note,
-        deadline=proposal.deadline,
-        assignee=proposal.assignee,
+        deadline=approved.decision.deadline or proposal.deadline,  # as the gate's deadline rule set it
+        assignee=approved.decision.assignee or proposal.assignee,  # an amount rule may have escalated it
         activity_type=activity_type,
         update=approved.decision.is_update,
     )

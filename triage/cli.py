@@ -33,6 +33,9 @@ app.add_typer(ingest_app, name="ingest")
 app.add_typer(db_app, name="db")
 app.add_typer(apikey_app, name="apikey")
 app.add_typer(sync_app, name="sync")
+policy_app = typer.Typer(help="The policy gate: check a policy file, simulate it on stored cases, the kill switch.",
+                         no_args_is_help=True)
+app.add_typer(policy_app, name="policy")
 
 out = Console(width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True)
@@ -60,6 +63,7 @@ def _run_files(paths: list[Path], settings, *, progress_label: str):
 
     from triage import outbox, pipeline
     from triage.ingest.files import read_file
+    from triage.switches import writes_stopped
     from triage.services import build_services, build_writer, open_store
     from triage.store import repository as repo
     from triage.store import session_scope
@@ -76,7 +80,7 @@ def _run_files(paths: list[Path], settings, *, progress_label: str):
             progress.advance(task)
     with session_scope(engine) as session:
         flushed = outbox.flush(
-            session, writer, kill_switch=services.policy.kill_switch,
+            session, writer, stopped=lambda: writes_stopped(session, services.policy_file),
             case_of_decision=lambda decision_id: repo.case_of_decision(session=session, decision_id=decision_id),
         )
     return engine, results, writer, flushed
@@ -114,7 +118,11 @@ def _summary(results, writer, flushed) -> str:
     quarantined = sum(1 for _, r in results if not r.duplicate and r.state == "quarantined")
     return (f"{new} new signal(s), {len(results) - new} already stored, {quarantined} quarantined; "
             f"{flushed.sent} activity write(s) to the {writer.name} writer, {flushed.retrying} retrying, "
-            f"{flushed.failed} failed")
+            f"{flushed.failed} failed" + _stopped(flushed.stopped))
+
+
+def _stopped(reason: str | None) -> str:
+    return f"; WRITES STOPPED, approved activities wait in the outbox: {reason}" if reason else ""
 
 
 def _print_activities(writer, engine=None) -> None:
@@ -184,16 +192,18 @@ def ingest_mailbox(
                                   f"{folder.quarantined} quarantined, {folder.documents} attached document(s)"
                                   + (" (UIDVALIDITY changed: read again)" if folder.rescanned else ""))
         out.print(f"{report.mailbox}/{folder.folder}: {what}")
-    out.print(f"{flushed.sent} activity write(s), {flushed.retrying} retrying, {flushed.failed} failed")
+    out.print(f"{flushed.sent} activity write(s), {flushed.retrying} retrying, {flushed.failed} failed"
+              + _stopped(flushed.stopped))
 
 
 def _flush(engine, writer, services):
     from triage import outbox
+    from triage.switches import writes_stopped
     from triage.store import repository as repo
     from triage.store import session_scope
 
     with session_scope(engine) as session:
-        return outbox.flush(session, writer, kill_switch=services.policy.kill_switch,
+        return outbox.flush(session, writer, stopped=lambda: writes_stopped(session, services.policy_file),
                             case_of_decision=lambda d: repo.case_of_decision(session=session, decision_id=d))
 
 
@@ -227,7 +237,8 @@ def replay(
     for result in results:
         table.add_row(str(result.signal_id), result.outcome, result.detail)
     out.print(table)
-    out.print(f"{flushed.sent} activity write(s), {flushed.retrying} retrying, {flushed.failed} failed")
+    out.print(f"{flushed.sent} activity write(s), {flushed.retrying} retrying, {flushed.failed} failed"
+              + _stopped(flushed.stopped))
 
 
 @app.command()
@@ -456,7 +467,7 @@ def sync_odoo(
               f"{report.written} activity write(s), {report.retrying} retrying, {report.failed} failed; "
               f"reviews read back: done={report.feedback.get('done', 0)}, "
               f"cancelled={report.feedback.get('cancelled', 0)}; "
-              f"closed as resolved in Odoo: {report.resolved}")
+              f"closed as resolved in Odoo: {report.resolved}" + _stopped(report.stopped))
     _print_write_errors(engine)
 
 
@@ -599,3 +610,150 @@ def main() -> None:
         sys.exit(1)
 
 
+
+
+# --- policy ----------------------------------------------------------------------------------
+
+
+@policy_app.command("check")
+def policy_check(
+    path: Annotated[Path | None, typer.Argument(help="a policy file (default: the configured one)")] = None,
+) -> None:
+    """Validate a policy file; print its hash and what it sets, or every problem (exit 1)."""
+    from triage.policies.policy import load_policy
+
+    settings = _settings()
+    path = path or settings.policy_path
+    try:
+        policy = load_policy(path)
+    except TriageError as exc:
+        _fail(str(exc))
+    caps = ", ".join(f"{k} {v}/day" for k, v in policy.caps.limits().items()) or "none"
+    out.print(f"{path}: valid, hash {policy.hash[:12]}")
+    out.print(f"kill switch {'ON' if policy.kill_switch else 'off'}; {len(policy.allowed_actions)} allowed-action "
+              f"list(s); {len(policy.amount_thresholds)} amount rule(s); caps: {caps} ({policy.caps.on_exceed} "
+              f"beyond); suppliers: {len(policy.suppliers.allow)} allowed, {len(policy.suppliers.deny)} denied")
+
+
+@policy_app.command("schema")
+def policy_schema() -> None:
+    """Print the policy file's JSON Schema."""
+    from triage.policies.policy import json_schema
+
+    print(json.dumps(json_schema(), indent=2))
+
+
+@policy_app.command("simulate")
+def policy_simulate(
+    policy: Annotated[Path | None, typer.Option("--policy", help="the policy to try (default: the configured one)")]
+    = None,
+    since: Annotated[str, typer.Option(help="replay decisions since: 30d, 12h, 2w or a date")] = "30d",
+    examples: Annotated[int, typer.Option(min=0, help="examples shown per change")] = 5,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+) -> None:
+    """Replay the stored cases under a policy and show how decisions would change (nothing is written)."""
+    import datetime as dt
+
+    from triage.policies.policy import load_policy
+    from triage.policy_simulation import parse_since, simulate
+    from triage.services import open_store
+    from triage.store import session_scope
+
+    settings = _settings()
+    try:
+        new = load_policy(policy or settings.policy_path)
+        start = parse_since(since, dt.datetime.now(dt.UTC))
+        with session_scope(open_store(settings)) as session:
+            report = simulate(session, new, since=start, timezone=settings.timezone, examples=examples)
+    except (TriageError, ValueError) as exc:
+        _fail(str(exc))
+    if as_json:
+        out.print_json(json.dumps(report.as_dict()))
+        return
+    out.print(f"Replayed {report.replayed} decision(s) since {start:%Y-%m-%d %H:%M} UTC under "
+              f"{policy or settings.policy_path} (hash {new.hash[:12]}); {report.reviewed} of them were "
+              f"reviewed by a person afterwards (compared with what the gate decided).")
+    table = Table(title="Decisions by outcome")
+    for column in ("outcome", "as decided", "under this policy", "change"):
+        table.add_column(column, justify="right" if column != "outcome" else "left")
+    for outcome in ("approve", "hold", "reject"):
+        before, after = report.before[outcome], report.after[outcome]
+        table.add_row(outcome, str(before), str(after), f"{after - before:+d}")
+    out.print(table)
+    if not report.changed:
+        out.print("No decision would change.")
+    for transition, count in report.transitions.most_common():
+        rules = ", ".join(f"{rule} {n}" for rule, n in report.transition_rules[transition].most_common())
+        out.print(f"{transition}: {count} ({rules})")
+    if report.assignee_changes or report.deadline_changes:
+        out.print(f"Approved either way, but assigned to someone else: {report.assignee_changes}; "
+                  f"with another deadline: {report.deadline_changes}")
+    rules = Table(title="Deciding rule under this policy")
+    rules.add_column("rule")
+    rules.add_column("decisions", justify="right")
+    for rule, n in report.rules_after.most_common():
+        rules.add_row(rule, str(n))
+    out.print(rules)
+    if report.examples:
+        table = Table(title="Examples")
+        for column in ("decision", "case", "type / action", "record", "as decided", "under this policy"):
+            table.add_column(column)
+        for c in report.examples:
+            table.add_row(str(c.decision_id), str(c.case_id), f"{c.exception_type} / {c.action}", c.record or "-",
+                          f"{c.before} ({c.before_rule})", f"{c.after} ({c.after_rule}): {c.detail}")
+        out.print(table)
+
+
+@policy_app.command("stop")
+def policy_stop(reason: Annotated[str, typer.Option(help="why writes stop (shown with every held item)")]) -> None:
+    """Turn the kill switch on in the store: every process stops writing to Odoo at its next flush
+    and holds new proposals, until `triage policy resume`."""
+    _set_kill_switch(True, reason)
+
+
+@policy_app.command("resume")
+def policy_resume(reason: Annotated[str, typer.Option(help="a note for the audit log")] = "") -> None:
+    """Turn the store's kill switch off (a kill switch in the policy file stays until edited)."""
+    _set_kill_switch(False, reason)
+
+
+def _set_kill_switch(on: bool, reason: str) -> None:
+    import getpass
+
+    from triage.policies.policy import PolicyFile
+    from triage.services import open_store
+    from triage.store import session_scope
+    from triage.switches import set_kill_switch, writes_stopped
+
+    settings = _settings()
+    try:
+        with session_scope(open_store(settings)) as session:
+            set_kill_switch(session, on=on, by=f"cli:{getpass.getuser()}", reason=reason)
+            still = writes_stopped(session, PolicyFile(settings.policy_path))
+    except TriageError as exc:
+        _fail(str(exc))
+    out.print(f"Kill switch {'on' if on else 'off'} in the store." + (f" Writes stay stopped: {still}."
+                                                                         if still and not on else ""))
+
+
+@policy_app.command("status")
+def policy_status(as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False) -> None:
+    """The policy in force (file, hash) and whether writes are stopped, and why."""
+    from triage.policies.policy import PolicyFile
+    from triage.services import open_store
+    from triage.store import session_scope
+    from triage.switches import writes_stopped
+
+    settings = _settings()
+    try:
+        source = PolicyFile(settings.policy_path)
+        with session_scope(open_store(settings)) as session:
+            stopped = writes_stopped(session, source)
+    except TriageError as exc:
+        _fail(str(exc))
+    data = {"policy_file": str(source.path), "hash": source.policy.hash, "writes_stopped": stopped}
+    if as_json:
+        out.print_json(json.dumps(data))
+        return
+    out.print(f"policy {data['policy_file']} (hash {data['hash'][:12]}); "
+              + (f"writes STOPPED: {stopped}" if stopped else "writes go ahead"))

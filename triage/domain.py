@@ -27,6 +27,10 @@ class Category(StrEnum):
 
 CATEGORIES: tuple[str, ...] = tuple(c.value for c in Category)
 
+# The exceptions Odoo itself shows (their cases' exception types; e-mail cases use the category).
+ODOO_EXCEPTION_TYPES: tuple[str, ...] = ("late_receipt", "unconfirmed_po", "overdue_transfer", "bill_mismatch",
+                                         "duplicate_bill")
+
 
 class Source(StrEnum):
     EMAIL = "email"
@@ -209,6 +213,8 @@ class Proposal:
     supplier: str | None = None
     evidence: list[str] = field(default_factory=list)
     id: int | None = None
+    currency: str | None = None  # of ``amount``
+    owner: str | None = None  # the record's buyer as Odoo names it ("user:<id>"), who gets it when no assignee is set
 
 
 @dataclass(frozen=True)
@@ -229,11 +235,16 @@ class RuleResult:
 
 @dataclass(frozen=True)
 class Decision:
+    """The gate's verdict. ``assignee`` and ``deadline`` are what the activity gets: the
+    proposal's, unless a rule changed them (an amount escalation, a deadline rule)."""
+
     outcome: Outcome
     rule: str
     trace: tuple[RuleResult, ...]
     policy_hash: str
     is_update: bool = False
+    assignee: str | None = None
+    deadline: dt.date | None = None
 
 
 @dataclass(frozen=True)

@@ -72,6 +72,7 @@ def review(*, session: Session, decision_id: int, reviewer: str, approve: bool, 
     row.outcome, row.rule = outcome.value, "human_review"
     row.trace = [*row.trace, step.as_dict()]
     row.reviewer, row.reviewed_at = reviewer, repo.now()
+    row.decided_at = row.reviewed_at  # a person's approval counts under the caps on the day it is given
     if record is not None and proposal_row.record_model is None:
         proposal_row.record_model, proposal_row.record_name = record.model, record.name
     repo.audit(session, "decision_reviewed", "decision", row.id, outcome=outcome.value, reviewer=reviewer,
@@ -80,7 +81,8 @@ def review(*, session: Session, decision_id: int, reviewer: str, approve: bool, 
         proposal = _proposal(proposal_row, assessment, record)
         key = activity_key(proposal)
         is_update = key in repo.open_activity_keys(session=session, keys=[key])
-        decision = Decision(Outcome.APPROVE, "human_review", (step,), row.policy_hash, is_update=is_update)
+        decision = Decision(Outcome.APPROVE, "human_review", (step,), row.policy_hash, is_update=is_update,
+                            assignee=row.assignee, deadline=dt.date.fromisoformat(row.deadline) if row.deadline else None)
         row.is_update = is_update
         approved = ApprovedDecision(decision=decision, decision_id=row.id)
         outbox.enqueue(session, approved, render(proposal, approved, activity_type=activity_type))

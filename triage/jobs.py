@@ -24,11 +24,12 @@ from triage.config import Settings
 from triage.domain import Source
 from triage.errors import ModelError
 from triage.metrics import Metrics
-from triage.policies.policy import load_policy
+from triage.policies.policy import PolicyFile
 from triage.services import ModelChange, Services, refresh_models
 from triage.store import repository as repo
 from triage.store import session_scope
 from triage.store.tables import SignalRow
+from triage.switches import writes_stopped
 
 log = logging.getLogger(__name__)
 HINTS_PER_RUN = 500
@@ -41,15 +42,17 @@ class JobContext:
     writer: ActivityWriter
     metrics: Metrics
     services: Callable[[], Services] | None = field(default=None)  # the process's services, loaded on first use
+    policy_file: PolicyFile | None = None  # the writer's kill switch check reads it (again when it changes)
 
 
 def flush_outbox(session: Session, ctx: JobContext) -> dict:
-    """Write due outbox items (the policy's kill switch is read afresh every flush)."""
-    policy = load_policy(ctx.settings.policy_path)
-    result = outbox.flush(session, ctx.writer, kill_switch=policy.kill_switch,
+    """Write due outbox items (the kill switch is asked afresh before every batch)."""
+    if ctx.policy_file is None:
+        ctx.policy_file = PolicyFile(ctx.settings.policy_path)
+    result = outbox.flush(session, ctx.writer, stopped=lambda: writes_stopped(session, ctx.policy_file),
                           case_of_decision=lambda d: repo.case_of_decision(session=session, decision_id=d))
     return {"sent": result.sent, "retrying": result.retrying, "failed": result.failed,
-            "kill_switch": result.skipped_kill_switch}
+            "kill_switch": result.stopped}
 
 
 def sync_odoo(session: Session, ctx: JobContext) -> dict:

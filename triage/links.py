@@ -17,6 +17,7 @@ class Link:
     via: str  # "PO name", "vendor reference", "sender address", "VAT number", "mail domain", "bill reference"
     ref: str = ""  # what the signal quoted
     partner_id: int | None = None  # the record's vendor (the vendor itself for res.partner)
+    user_id: int | None = None  # the record's buyer (purchase orders), who gets its activities by default
 
 
 @dataclass

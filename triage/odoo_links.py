@@ -147,7 +147,7 @@ def find_orders(gateway: OdooGateway, refs: list[str], links: Links, *, candidat
     for ref in [*refs, *(c for c in candidates if c not in refs)]:
         pattern = _pattern(ref)
         domain = ["|", ["name", "=ilike", pattern], ["partner_ref", "=ilike", pattern]]
-        rows = gateway.search_read("purchase.order", domain, ["id", "name", "partner_ref", "partner_id", "state"],
+        rows = gateway.search_read("purchase.order", domain, ["id", "name", "partner_ref", "partner_id", "state", "user_id"],
                                    limit=CANDIDATES)
         by_name = [r for r in rows if _same(r.get("name"), ref)]
         matches = by_name or [r for r in rows if _same(r.get("partner_ref") or None, ref)]
@@ -184,7 +184,8 @@ def _choose(links: Links, into: list[Link], model: str, ref: str, via: str, rows
     if any(link.id == row["id"] for link in into):
         return
     name = row["name"] if row.get("name") not in (None, False, "/") else (row.get("ref") or f"{model}#{row['id']}")
-    into.append(Link(model, row["id"], name, via, ref, partner_id))  # a draft bill is named "/" until posted
+    user = _m2o(row.get("user_id"))[0] if row.get("user_id") else None
+    into.append(Link(model, row["id"], name, via, ref, partner_id, user))  # a draft bill is named "/" until posted
     if vendor is not None and partner_id is not None and partner_id != vendor:
         links.notes.append(f"{row['name']} belongs to {partner_name}, not to the sender's company "
                            f"{links.vendor.name}")

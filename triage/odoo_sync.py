@@ -22,6 +22,7 @@ from triage.odoo import OdooGateway
 from triage.services import Services
 from triage.store import repository as repo
 from triage.store import session_scope
+from triage.switches import writes_stopped
 
 
 @dataclass
@@ -32,12 +33,14 @@ class SyncReport:
     written: int = 0
     retrying: int = 0
     failed: int = 0
+    stopped: str | None = None  # why nothing was written (the kill switch)
     feedback: dict[str, int] = field(default_factory=dict)
     resolved: int = 0  # open activities closed because Odoo shows their exception resolved
 
     def as_dict(self) -> dict:
         return {"found": self.found, "new_signals": self.new_signals, "decisions": self.decisions,
-                "outbox": {"written": self.written, "retrying": self.retrying, "failed": self.failed},
+                "outbox": {"written": self.written, "retrying": self.retrying, "failed": self.failed,
+                           "stopped": self.stopped},
                 "feedback": self.feedback, "resolved": self.resolved}
 
 
@@ -71,9 +74,10 @@ def _round(engine: Engine, services: Services, writer, gateway: OdooGateway, set
             decisions[result.decision or result.state] += 1
     report.decisions = dict(decisions)
     with session_scope(engine) as session:
-        flushed = outbox.flush(session, writer, kill_switch=services.policy.kill_switch,
+        flushed = outbox.flush(session, writer, stopped=lambda: writes_stopped(session, services.policy_file),
                                case_of_decision=lambda d: repo.case_of_decision(session=session, decision_id=d))
     report.written, report.retrying, report.failed = flushed.sent, flushed.retrying, flushed.failed
+    report.stopped = flushed.stopped
     with session_scope(engine) as session:
         report.feedback = collect_feedback(session=session, gateway=gateway, now=now, scope=only)
     with session_scope(engine) as session:  # after the review: a buyer's verdict is never overwritten

@@ -8,6 +8,10 @@ queued behind the create of its activity must find it). Each row is then settled
 activity is recorded (a new one, or an update of the open one for the same record and exception
 type; an update that Odoo put on a new activity because the buyer had closed the open one gets a
 row of its own), and a retryable failure is retried later with exponential backoff.
+
+Nothing is written while ``stopped()`` gives a reason (the kill switch: asked before the
+claim and again before every batch, so approved items already waiting here wait too), and a
+row whose decision the store does not show as approved is never written (it fails, audited).
 """
 
 from __future__ import annotations
@@ -23,9 +27,9 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from triage.activities import ActivityWriter
-from triage.domain import ActivitySpec, ApprovedDecision
+from triage.domain import ActivitySpec, ApprovedDecision, Outcome
 from triage.errors import WriteError
-from triage.store.tables import ActivityRow, AuditEventRow, OutboxRow
+from triage.store.tables import ActivityRow, AuditEventRow, DecisionRow, OutboxRow
 
 MAX_ATTEMPTS = 8
 LEASE = dt.timedelta(minutes=5)
@@ -47,6 +51,8 @@ def _spec_from(payload: dict) -> ActivitySpec:
 
 
 def enqueue(session: Session, approved: ApprovedDecision, spec: ActivitySpec) -> OutboxRow:
+    if not isinstance(approved, ApprovedDecision):  # the type says so; refuse at run time too
+        raise TypeError(f"only an approved decision is queued for Odoo, not {type(approved).__name__}")
     key = f"decision:{approved.decision_id}"
     existing = session.scalar(select(OutboxRow).where(OutboxRow.key == key))
     if existing is not None:
@@ -62,7 +68,7 @@ class FlushResult:
     sent: int = 0
     failed: int = 0
     retrying: int = 0
-    skipped_kill_switch: bool = False
+    stopped: str | None = None  # why writing stopped (the kill switch); rows not written stay pending
 
 
 def _record_activity(session: Session, spec: ActivitySpec, case_id: int, writer: str, odoo_id: int | None) -> ActivityRow:
@@ -136,17 +142,44 @@ def _settle(session: Session, row: OutboxRow, spec: ActivitySpec, outcome: int |
     result.sent += 1
 
 
-def flush(session: Session, writer: ActivityWriter, *, case_of_decision, kill_switch: bool = False,
-          limit: int = 100) -> FlushResult:
-    """Write due outbox rows. ``case_of_decision(decision_id) -> case_id``. The caller commits.
+def _release(rows: list[OutboxRow]) -> None:
+    """Give claimed rows back unwritten (the kill switch came on): not an attempt."""
+    for row in rows:
+        row.lease_owner = row.lease_until = None
+        row.attempts -= 1
+
+
+def _not_approved(session: Session, claimed: list[tuple[OutboxRow, ActivitySpec]], result: FlushResult
+                  ) -> list[tuple[OutboxRow, ActivitySpec]]:
+    """The claimed rows whose decision the store shows approved; any other fails without a write."""
+    ids = [row.decision_id for row, _ in claimed]
+    outcomes = dict(session.execute(select(DecisionRow.id, DecisionRow.outcome).where(DecisionRow.id.in_(ids))).all())
+    kept = []
+    for row, spec in claimed:
+        outcome = outcomes.get(row.decision_id)
+        if outcome == Outcome.APPROVE.value:
+            kept.append((row, spec))
+            continue
+        row.state, row.lease_owner, row.lease_until = "failed", None, None
+        row.last_error = f"decision {row.decision_id} is {outcome or 'missing'}, not approved: never written to Odoo"
+        session.add(AuditEventRow(kind="outbox_refused", subject_type="outbox", subject_id=row.id,
+                                  data={"decision_id": row.decision_id, "outcome": outcome}))
+        result.failed += 1
+    return kept
+
+
+def flush(session: Session, writer: ActivityWriter, *, case_of_decision,
+          stopped: Callable[[], str | None] = lambda: None, limit: int = 100) -> FlushResult:
+    """Write due outbox rows. ``case_of_decision(decision_id) -> case_id``; ``stopped()``: why
+    nothing may be written now (``switches.writes_stopped``), else None. The caller commits.
 
     Creates are written first, ``BATCH`` at a time; updates follow one by one in row order, so an
     update queued behind the create of its activity (the gate counts a waiting create as open)
     finds that activity in Odoo and in the store.
     """
     result = FlushResult()
-    if kill_switch:
-        result.skipped_kill_switch = True
+    result.stopped = stopped()
+    if result.stopped:
         return result
     now = _now()
     owner = f"{socket.gethostname()}:{os.getpid()}"
@@ -163,13 +196,22 @@ def flush(session: Session, writer: ActivityWriter, *, case_of_decision, kill_sw
         row.lease_owner, row.lease_until = owner, now + LEASE
         row.attempts += 1
         claimed.append((row, _spec_from(row.payload)))
+    claimed = _not_approved(session, claimed, result) if claimed else claimed
     settle = dict(writer=writer, case_of_decision=case_of_decision, now=now, result=result)
     creates = [(row, spec) for row, spec in claimed if not spec.update]
+    updates = [(row, spec) for row, spec in claimed if spec.update]
     for start in range(0, len(creates), BATCH):
+        if start and (reason := stopped()):
+            result.stopped = reason
+            _release([row for row, _ in creates[start:] + updates])
+            return result
         chunk = creates[start:start + BATCH]
         for (row, spec), outcome in zip(chunk, _write_creates(writer, [spec for _, spec in chunk])):
             _settle(session, row, spec, outcome, **settle)
-    for row, spec in claimed:
-        if spec.update:
-            _settle(session, row, spec, _attempt(writer.write, spec), **settle)
+    if updates and creates and (reason := stopped()):
+        result.stopped = reason
+        _release([row for row, _ in updates])
+        return result
+    for row, spec in updates:
+        _settle(session, row, spec, _attempt(writer.write, spec), **settle)
     return result

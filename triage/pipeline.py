@@ -18,6 +18,7 @@ import logging
 import re
 import time
 from dataclasses import dataclass, field
+from email.utils import parseaddr
 
 from sqlalchemy.orm import Session
 
@@ -51,12 +52,14 @@ from triage.links import Links
 from triage.models.anomaly import BANK_PRIORITY, bank_details_change
 from triage.models.priority import Impact, prioritise
 from triage.models.text import join_newest
-from triage.policies.gate import GateContext, activity_key, decide
+from triage.gating import gate_context, supplier_key
+from triage.policies.gate import decide
 from triage.odoo_links import link
 from triage.proposals import choose_action, propose, propose_exception
 from triage.services import Services
 from triage.store import repository as repo
 from triage.store.tables import AssessmentRow, DecisionRow, ProposalRow, ShadowScoreRow, SignalRow
+from triage.switches import writes_stopped
 
 log = logging.getLogger(__name__)
 LINK_RETRY_SECONDS = 60
@@ -195,8 +198,10 @@ def process(session: Session, signal: SignalRow, services: Services, *, now: dt.
         proposal.record = RecordRef(case.record_model, case.record_name, case.record_id)
     proposal.case_key = case.key
     signal.case_id = case.id
+    vendor = links.vendor.name if links is not None and links.vendor else None
+    suppliers = tuple(dict.fromkeys(s for s in (vendor, supplier, parseaddr(signal.sender or '')[1]) if s))
     return _decide(session, signal, services, assessment, proposal, case, now, result, model_text=model_text,
-                   supplier=supplier, links=links)
+                   suppliers=suppliers, links=links)
 
 
 def _compare_lines(services: Services, document: dict, links: Links, assessment: Assessment,
@@ -275,11 +280,11 @@ def _process_odoo_exception(session: Session, signal: SignalRow, services: Servi
     proposal.case_key = case.key
     signal.case_id = case.id
     return _decide(session, signal, services, assessment, proposal, case, now, result, model_text=None,
-                   supplier=None)
+                   suppliers=(exception["partner"],) if exception.get("partner") else ())
 
 
 def _decide(session: Session, signal: SignalRow, services: Services, assessment: Assessment, proposal, case,
-            now: dt.datetime, result: FlowResult, *, model_text: str | None, supplier: str | None,
+            now: dt.datetime, result: FlowResult, *, model_text: str | None, suppliers: tuple[str, ...],
             links: Links | None = None) -> FlowResult:
     """Store the assessment and proposal, pass the gate, queue an approved activity."""
     assessment_row = AssessmentRow(
@@ -299,18 +304,23 @@ def _decide(session: Session, signal: SignalRow, services: Services, assessment:
         record_name=proposal.record.name if proposal.record else None,
         record_id=proposal.record.id if proposal.record else None,
         assignee=proposal.assignee, deadline=proposal.deadline.isoformat(), summary=proposal.summary,
-        note=proposal.note, evidence=proposal.evidence,
+        note=proposal.note, evidence=proposal.evidence, supplier=supplier_key(suppliers), suppliers=list(suppliers),
+        amount=proposal.amount, currency=proposal.currency, owner=proposal.owner,
     )
     session.add(proposal_row)
     session.flush()
 
-    context = GateContext(open_activity_keys=repo.open_activity_keys(session=session, keys=[activity_key(proposal)]),
-                          supplier_domain=supplier, link_problems=tuple(links.problems()) if links else ())
-    decision = decide(proposal, services.policy, context)
+    policy = services.policy
+    context = gate_context(session, proposal, policy, now=now, timezone=services.settings.timezone,
+                           suppliers=suppliers, link_problems=tuple(links.problems()) if links else (),
+                           stopped=writes_stopped(session, services.policy_file))
+    decision = decide(proposal, policy, context)
     decision_row = DecisionRow(
         proposal_id=proposal_row.id, outcome=decision.outcome.value, rule=decision.rule,
         trace=[r.as_dict() for r in decision.trace], policy_hash=decision.policy_hash,
         model_version=f"{assessment.model_name}:{assessment.model_version}", is_update=decision.is_update,
+        assignee=decision.assignee, deadline=decision.deadline.isoformat() if decision.deadline else None,
+        decided_at=now,
     )
     session.add(decision_row)
     session.flush()

@@ -165,7 +165,9 @@ def propose(
         f"Invoice refs: {', '.join(fields.invoice_refs)}" if fields.invoice_refs else "",
         *link_lines(links),
     ]
-    amount = max((m.value for m in fields.amounts), default=None)
+    largest = max(fields.amounts, key=lambda m: abs(m.value), default=None)
+    owner = next((link.user_id for link in (links.orders if links else []) if record is not None
+                  and link.model == record.model and link.id == record.id and link.user_id), None)
     return Proposal(
         case_key=case_key,
         exception_type=assessment.category,
@@ -178,8 +180,10 @@ def propose(
         category=assessment.category,
         confidence=assessment.confidence,
         priority=assessment.priority,
-        amount=amount,
+        amount=largest.value if largest else None,
+        currency=largest.currency if largest else None,
         supplier=supplier,
+        owner=f"user:{owner}" if owner else None,
         evidence=[_evidence(newest_text)] if newest_text.strip() else [],
     )
 
@@ -220,6 +224,8 @@ def propose_exception(*, exception_type: str, assessment: Assessment, record: Re
         confidence=assessment.confidence,
         priority=assessment.priority,
         amount=details.get("amount_total"),
+        currency=details.get("currency"),
         supplier=supplier,
+        owner=f"user:{details['buyer_id']}" if details.get("buyer_id") and record.model == "purchase.order" else None,
         evidence=[f.message for f in assessment.findings][:5],
     )

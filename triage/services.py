@@ -18,7 +18,7 @@ from triage.activities import ActivityWriter, DryRunWriter
 from triage.config import Settings
 from triage.errors import ModelError
 from triage.models.bundle import ModelBundle
-from triage.policies.policy import Policy, load_policy
+from triage.policies.policy import Policy, PolicyFile
 from triage.store import connect, migrate
 
 log = logging.getLogger(__name__)
@@ -28,13 +28,17 @@ log = logging.getLogger(__name__)
 class Services:
     settings: Settings
     model: ModelBundle
-    policy: Policy
+    policy_file: PolicyFile  # read again when it changes on disk
     shadow: ModelBundle | None = None  # scores signals beside the model, never decides (TRIAGE_MODEL_SHADOW)
     odoo: Any = None  # the OdooGateway links signals to records (None: Odoo not configured)
     odoo_retry_at: float = 0.0  # after a failed link, Odoo is not asked again before this monotonic time
     model_error: str | None = None  # the last alias target that failed to load (the previous model serves on)
     failed_version: str | None = None
     checked_at: float = field(default_factory=time.monotonic)
+
+    @property
+    def policy(self) -> Policy:
+        return self.policy_file.current()
 
 
 def open_store(settings: Settings) -> Engine:
@@ -65,7 +69,7 @@ def _load_shadow(settings: Settings) -> ModelBundle | None:
 
 
 def build_services(settings: Settings) -> Services:
-    return Services(settings=settings, model=load_model(settings), policy=load_policy(settings.policy_path),
+    return Services(settings=settings, model=load_model(settings), policy_file=PolicyFile(settings.policy_path),
                     shadow=_load_shadow(settings), odoo=build_gateway(settings) if settings.odoo.configured else None)
 
 

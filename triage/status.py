@@ -57,7 +57,9 @@ def status(session: Session, *, model: dict[str, str | None]) -> dict[str, Any]:
         "quarantine": {"by_reason": count_by(session, SignalRow.quarantine_reason,
                                              SignalRow.state == SignalState.QUARANTINED.value)},
         "cases": {"by_category": _zeros(CATEGORIES, count_by(session, CaseRow.category))},
-        "decisions": {"by_outcome": _zeros([o.value for o in Outcome], count_by(session, DecisionRow.outcome))},
+        "decisions": {"by_outcome": _zeros([o.value for o in Outcome], count_by(session, DecisionRow.outcome)),
+                      # the hold queue by the rule that held (what an operations lead asks first)
+                      "held_by_rule": count_by(session, DecisionRow.rule, DecisionRow.outcome == Outcome.HOLD.value)},
         "outbox": {"by_state": _zeros(["pending", "sent", "failed"], count_by(session, OutboxRow.state)),
                    "errors": write_errors(session)},
         "feedback": {"by_outcome": _zeros(["done", "cancelled", "resolved"], count_by(session, FeedbackRow.outcome))},

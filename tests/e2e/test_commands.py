@@ -75,3 +75,24 @@ def test_extract_prints_each_pdf_in_the_documented_shape(tmp_path):
     assert second["status"] == "quarantined" and second["reason"] == "pdf_corrupt" and second["error"]
     table = _triage(tmp_path, tmp_path / "var", "extract", str(good))
     assert table.returncode == 0 and "amount_total" in table.stdout and "Rechnungsbetrag" not in table.stdout
+
+
+def test_policy_check_schema_and_the_kill_switch_from_the_command_line(tmp_path):
+    data_dir = tmp_path / "var"  # no model needed: these commands never classify
+    good = _triage(tmp_path, data_dir, "policy", "check")
+    assert good.returncode == 0 and "valid, hash" in good.stdout, good.stderr
+    bad_file = tmp_path / "bad.yaml"
+    bad_file.write_text("amount_thresholds:\n  - {name: big, above: 10}\ncaps: {per_record_per_day: 0}\n")
+    bad = _triage(tmp_path, data_dir, "policy", "check", str(bad_file))
+    assert bad.returncode == 1
+    assert "amount_thresholds['big']: give exactly one of escalate_to" in bad.stderr.replace("\n", " ")
+    assert "caps.per_record_per_day" in bad.stderr.replace("\n", " ")
+    schema = json.loads(_triage(tmp_path, data_dir, "policy", "schema").stdout)
+    assert "caps" in schema["properties"]
+
+    stop = _triage(tmp_path, data_dir, "policy", "stop", "--reason", "month-end close")
+    assert stop.returncode == 0, stop.stderr
+    state = json.loads(_triage(tmp_path, data_dir, "policy", "status", "--json").stdout)
+    assert "month-end close" in state["writes_stopped"] and len(state["hash"]) == 64
+    assert _triage(tmp_path, data_dir, "policy", "resume").returncode == 0
+    assert json.loads(_triage(tmp_path, data_dir, "policy", "status", "--json").stdout)["writes_stopped"] is None

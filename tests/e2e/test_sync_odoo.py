@@ -48,7 +48,7 @@ def test_sync_writes_odoo_exceptions_once(registry_copy, tmp_path):
         assert first.returncode == 0, first.stderr[-3000:]
         report = json.loads(first.stdout)
         assert report["found"] == {"late_receipt": 1, "bill_mismatch": 1, "duplicate_bill": 1}
-        assert report["outbox"] == {"written": 3, "retrying": 0, "failed": 0}
+        assert report["outbox"] == {"written": 3, "retrying": 0, "failed": 0, "stopped": None}
         activities = sorted((a["res_model"], a["summary"]) for a in
                             odoo.read("mail.activity", list(odoo.records("mail.activity")), ["res_model", "summary"]))
         assert [model for model, _ in activities] == ["account.move", "account.move", "purchase.order"]

@@ -292,3 +292,49 @@ def test_the_quarantine_is_listed_and_replayed_by_an_admin(api):
     with session_scope(runtime.engine) as session:
         audited = session.scalars(select(AuditEventRow).where(AuditEventRow.kind == "signal_replayed")).all()
         assert [(a.data["outcome"], a.data["by"]) for a in audited] == [("quarantined", "admin"), ("processed", "admin")]
+
+
+def test_policy_kill_switch_and_simulate(api):
+    client, keys, runtime = api
+    review, admin = _auth(keys["reviewer"]), _auth(keys["admin"])
+    state = client.get("/v1/policy", headers=review).json()
+    assert len(state["hash"]) == 64 and state["writes_stopped"] is None and state["store_switch"] is None
+    assert client.get("/v1/policy").status_code == 401
+    stop = {"on": True, "reason": "Odoo upgrade"}
+    assert client.put("/v1/policy/kill-switch", json=stop, headers=review).status_code == 403  # admin only
+    stopped = client.put("/v1/policy/kill-switch", json=stop, headers=admin).json()
+    assert "Odoo upgrade" in stopped["writes_stopped"] and stopped["store_switch"]["set_by"] == "api:admin"
+
+    created = client.post("/v1/signals", content=(SAMPLES / "01_delay_bearings.eml").read_bytes(),
+                          headers={**_auth(keys["alice"]), "Content-Type": "message/rfc822"}).json()
+    assert created["state"] == "processed"
+    case = client.get("/v1/cases", headers=review).json()["items"][0]
+    decision = client.get(f"/v1/cases/{case['id']}", headers=review).json()["assessments"][0]["decision"]
+    assert (decision["outcome"], decision["rule"]) == ("hold", "kill_switch")  # a delay: review_new_date
+    switch = next(step for step in decision["trace"] if step["rule"] == "kill_switch")
+    assert switch["outcome"] == "hold" and switch["inputs"]["store"].endswith("Odoo upgrade")
+
+    # four eyes on a hold that is there whatever the model says: alice submitted it
+    [held] = client.get("/v1/holds", headers=review).json()["items"]
+    assert held["decision"]["id"] == decision["id"]
+    assert client.post(f"/v1/holds/{decision['id']}/approve", headers=_auth(keys["alice"])).status_code == 403
+    approved = client.post(f"/v1/holds/{decision['id']}/approve", headers=review, json={"comment": "seen"}).json()
+    assert approved["outcome"] == "approve" and approved["reviewer"] == "reviewer"
+    from sqlalchemy import select
+
+    from triage.store.tables import AuditEventRow, OutboxRow
+
+    with session_scope(runtime.engine) as session:
+        event = session.scalar(select(AuditEventRow).where(AuditEventRow.kind == "decision_reviewed"))
+        assert (event.data["reviewer"], event.data["outcome"]) == ("reviewer", "approve")
+        assert session.scalar(select(OutboxRow.state)) == "pending"  # approved, waiting for the switch
+    resumed = client.put("/v1/policy/kill-switch", json={"on": False}, headers=admin).json()
+    assert resumed["writes_stopped"] is None and resumed["store_switch"]["on"] is False
+
+    bad = client.post("/v1/policy/simulate", json={"policy": "caps: {per_record_per_day: 0}"}, headers=review)
+    assert bad.status_code == 422 and "caps.per_record_per_day" in bad.json()["detail"]
+    assert client.post("/v1/policy/simulate", json={"since": "someday"}, headers=review).status_code == 422
+    report = client.post("/v1/policy/simulate", json={"policy": "kill_switch: true", "since": "1d"},
+                         headers=review).json()
+    assert report["replayed"] == 1
+    assert report["by_outcome"]["approve"]["after"] == 0 and report["by_outcome"]["hold"]["after"] >= 0

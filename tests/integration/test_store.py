@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import os
+import time
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -20,9 +23,9 @@ from triage.store import connect, migrate, session_scope
 from triage.store import repository as repo
 from triage.store.tables import (
     ActivityRow,
+    AuditEventRow,
     AssessmentRow,
     Base,
-    CaseRow,
     DecisionRow,
     OriginalRow,
     OutboxRow,
@@ -150,15 +153,91 @@ def test_outbox_writes_once_and_retries_retryable_failures(engine, settings):
         assert len(writer.written) == 1
 
 
-def test_kill_switch_keeps_approved_items_waiting(engine, settings):
+def test_kill_switch_keeps_approved_items_waiting(engine, settings, tmp_path):
+    """Approved items already in the outbox wait while the switch is on (in the store or in the
+    policy file, read again at every flush) and are written once it is off."""
+    from triage.policies.policy import PolicyFile
+    from triage.switches import set_kill_switch, writes_stopped
+
+    policy_path = tmp_path / "policy.yaml"
+    policy_path.write_text("kill_switch: false\n")
+    policy_file = PolicyFile(policy_path)
     with session_scope(engine) as session:
         approved, spec = _approved_in_store(session, settings)
         outbox.enqueue(session, approved, spec)
+        set_kill_switch(session, on=True, by="ops.lead", reason="Odoo upgrade tonight")
+    writer = DryRunWriter()
+
+    def flush():
+        with session_scope(engine) as session:
+            return outbox.flush(session, writer, stopped=lambda: writes_stopped(session, policy_file),
+                                case_of_decision=lambda d: repo.case_of_decision(session=session, decision_id=d))
+
+    result = flush()
+    assert result.sent == 0 and "ops.lead" in result.stopped and "Odoo upgrade tonight" in result.stopped
     with session_scope(engine) as session:
-        result = outbox.flush(session, DryRunWriter(), kill_switch=True, case_of_decision=lambda d: 0)
-        assert result.skipped_kill_switch and result.sent == 0
+        set_kill_switch(session, on=False, by="ops.lead")
+    policy_path.write_text("kill_switch: true\n")
+    os.utime(policy_path, ns=(time.time_ns(), time.time_ns() + 10**9))
+    result = flush()
+    assert result.sent == 0 and "policy file" in result.stopped
+    with session_scope(engine) as session:
         assert session.scalar(select(OutboxRow.state)) == "pending"
-        assert session.scalar(select(func.count()).select_from(CaseRow)) == 1
+        assert session.scalar(select(OutboxRow.attempts)) == 0
+        audit = session.scalars(select(AuditEventRow).where(AuditEventRow.kind == "kill_switch")).all()
+        assert [(e.data["on"], e.data["by"]) for e in audit] == [(True, "ops.lead"), (False, "ops.lead")]
+    policy_path.write_text("kill_switch: false\n")
+    os.utime(policy_path, ns=(time.time_ns(), time.time_ns() + 2 * 10**9))
+    assert flush().sent == 1 and len(writer.written) == 1
+
+
+def test_the_kill_switch_stops_a_flush_between_batches(engine, settings):
+    with session_scope(engine) as session:
+        approved, spec = _approved_in_store(session, settings)
+        for n in range(outbox.BATCH + 5):  # more creates than one batch (rows of one decision, for brevity)
+            one = dataclasses.replace(spec, key=f"{spec.key}:{n}", triage_ref=f"{spec.triage_ref}-{n}")
+            session.add(OutboxRow(key=f"decision:{approved.decision_id}:{n}", activity_key=one.key,
+                                  decision_id=approved.decision_id, payload=outbox._spec_payload(one)))
+    asked = []
+
+    def stopped():
+        asked.append(1)
+        return "turned on during the flush" if len(asked) > 1 else None
+
+    writer = DryRunWriter()
+    with session_scope(engine) as session:
+        result = outbox.flush(session, writer, stopped=stopped,
+                              case_of_decision=lambda d: repo.case_of_decision(session=session, decision_id=d))
+    assert result.stopped == "turned on during the flush"
+    assert result.sent == len(writer.written) == outbox.BATCH
+
+
+def test_the_outbox_never_writes_a_decision_that_is_not_approved(engine, settings):
+    """Types keep a held or rejected decision out of the outbox; a row that points at one anyway
+    (a bug, a hand-edited store) is refused at flush time, never written, and audited."""
+    with session_scope(engine) as session:
+        approved, spec = _approved_in_store(session, settings)
+        held = Decision(Outcome.HOLD, "min_confidence", (), "h")
+        with pytest.raises(TypeError):
+            outbox.enqueue(session, held, spec)
+        with pytest.raises(TypeError):
+            ApprovedDecision(held, approved.decision_id)
+        proposal = Proposal(case_key="k", exception_type="delivery_delay", action=Action.REVIEW_NEW_DATE,
+                            record=RecordRef("purchase.order", "P00413"), assignee=None,
+                            deadline=dt.date(2026, 11, 23), summary="s", note="n", category="delivery_delay",
+                            confidence=0.9, priority=2)
+        with pytest.raises(TypeError):
+            render(proposal, held, activity_type="mail.mail_activity_data_todo")
+        outbox.enqueue(session, approved, spec)
+        session.get(DecisionRow, approved.decision_id).outcome = "hold"  # the store says otherwise
+    writer = DryRunWriter()
+    with session_scope(engine) as session:
+        result = outbox.flush(session, writer,
+                              case_of_decision=lambda d: repo.case_of_decision(session=session, decision_id=d))
+        assert (result.sent, result.failed, list(writer.written)) == (0, 1, [])
+        row = session.scalar(select(OutboxRow))
+        assert row.state == "failed" and "not approved" in row.last_error
+        assert session.scalar(select(AuditEventRow.kind).where(AuditEventRow.kind == "outbox_refused"))
 
 
 def test_two_transactions_keeping_the_same_original_at_once_both_succeed(pg_url, settings):

@@ -10,7 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from triage import __version__
-from triage.api.routes import cases, classify, holds, quarantine, signals, system, webhooks
+from triage.api.routes import cases, classify, holds, policy, quarantine, signals, system, webhooks
 from triage.api.runtime import Runtime
 from triage.config import Settings, load_settings
 from triage.errors import ConfigError, ModelError, PolicyError, TriageError
@@ -75,11 +75,11 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
 
     app = FastAPI(title="triage", version=__version__, description=DESCRIPTION, lifespan=lifespan,
                   openapi_tags=[{"name": "signals"}, {"name": "classify"}, {"name": "cases"},
-                                {"name": "hold queue"}, {"name": "quarantine"}, {"name": "webhooks"},
+                                {"name": "hold queue"}, {"name": "policy"}, {"name": "quarantine"}, {"name": "webhooks"},
                                 {"name": "system"}])
     if runtime is not None:
         app.state.runtime = runtime
-    for module in (signals, classify, cases, holds, quarantine, webhooks, system):
+    for module in (signals, classify, cases, holds, policy, quarantine, webhooks, system):
         app.include_router(module.router)
 
     @app.exception_handler(TriageError)

@@ -147,6 +147,8 @@ class DecisionRead(BaseModel):
     policy_hash: str
     model_version: str | None
     is_update: bool
+    assignee: str | None = None  # the activity's, after an amount escalation
+    deadline: dt.date | None = None  # the activity's, after the deadline rule
     reviewer: str | None
     reviewed_at: dt.datetime | None
     created_at: dt.datetime
@@ -164,6 +166,9 @@ class ProposalRead(BaseModel):
     summary: str
     note: str
     evidence: list[str]
+    supplier: str | None = None
+    amount: float | None = None
+    currency: str | None = None
 
 
 class Finding(BaseModel):
@@ -274,3 +279,31 @@ class ModelInfo(BaseModel):
 class Health(BaseModel):
     status: str
     checks: dict[str, str] = {}
+
+
+class KillSwitchRead(BaseModel):
+    on: bool
+    reason: str
+    set_by: str
+    set_at: dt.datetime
+
+
+class PolicyRead(BaseModel):
+    policy_file: str
+    hash: str
+    writes_stopped: str | None = Field(description="why nothing is written to Odoo now; null: writes go ahead")
+    store_switch: KillSwitchRead | None = Field(description="the kill switch as last set through the CLI or API")
+
+
+class KillSwitchRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    on: bool
+    reason: str = Field("", max_length=500)
+
+
+class SimulateRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    policy: str | None = Field(None, max_length=200_000,
+                               description="the policy YAML to try (default: the policy in force)")
+    since: str = Field("30d", max_length=40, description="30d, 12h, 2w or a date")
+    examples: int = Field(5, ge=0, le=50)

@@ -117,7 +117,8 @@ def late_receipts(gateway: OdooGateway, now: dt.datetime, tolerances: Tolerances
     if not late:
         return []
     orders = {o["id"]: o for o in gateway.read("purchase.order", sorted(late), ["name", "partner_id", "write_date",
-                                                                                "user_id", "amount_total"])}
+                                                                                "user_id", "amount_total",
+                                                                                "currency_id"])}
     products = [_id(line.get("product_id")) for lines in late.values() for line in lines]
     levels = stock_levels(gateway, [p for p in products if p is not None])  # one read for the round
     histories: dict[int, list[Slip]] = {}  # one receipt history per supplier for the round
@@ -141,6 +142,7 @@ def late_receipts(gateway: OdooGateway, now: dt.datetime, tolerances: Tolerances
             write_date=order["write_date"], partner=_name(order.get("partner_id")),
             summary=f"{order['name']}: {len(lines)} line(s) not received, up to {days} days after the planned date",
             details={"days_late": days, "lines": short, "amount_total": order.get("amount_total"),
+                     "buyer_id": _id(order.get("user_id")), "currency": _name(order.get("currency_id")),
                      "need_date": need.isoformat(), "qty_short": sum(line["short"] for line in short),
                      "stock_out": any(line["forecast"] is not None and line["forecast"] <= 0 for line in short)},
             findings=(finding,) if finding else (),
@@ -163,7 +165,7 @@ def unconfirmed_orders(gateway: OdooGateway, now: dt.datetime, days: int = 3,
                        ids: list[int] | None = None) -> list[OdooException]:
     cutoff = (now - dt.timedelta(days=days)).strftime(ODOO_DATETIME)
     domain = [["state", "in", ["sent", "to approve"]], ["date_order", "<", cutoff], *_only("id", ids)]
-    fields = ["name", "partner_id", "state", "date_order", "write_date", "amount_total"]
+    fields = ["name", "partner_id", "state", "date_order", "write_date", "amount_total", "user_id", "currency_id"]
     out = []
     for order in pages(gateway, "purchase.order", domain, fields):
         waited = (now.date() - _day(order["date_order"])).days
@@ -171,7 +173,8 @@ def unconfirmed_orders(gateway: OdooGateway, now: dt.datetime, days: int = 3,
             exception_type="unconfirmed_po", model="purchase.order", record_id=order["id"], name=order["name"],
             write_date=order["write_date"], partner=_name(order.get("partner_id")),
             summary=f"{order['name']}: {order['state'].replace('_', ' ')} {waited} days ago, not confirmed",
-            details={"days_waiting": waited, "state": order["state"], "amount_total": order.get("amount_total")},
+            details={"days_waiting": waited, "state": order["state"], "amount_total": order.get("amount_total"),
+                     "buyer_id": _id(order.get("user_id")), "currency": _name(order.get("currency_id"))},
         ))
     return out
 
@@ -247,6 +250,7 @@ def bill_exceptions(gateway: OdooGateway, tolerances: Tolerances = Tolerances(),
                     write_date=row["write_date"], partner=_name(row.get("partner_id")),
                     summary=f"{row['name']} ({row.get('ref') or 'no reference'}): {findings[0].message}",
                     details={"reference": row.get("ref") or None, "amount_total": bill.total,
+                             "currency": bill.currency or None,
                              "orders": sorted({line.order for line in linked})},
                     findings=tuple(findings),
                 ))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import and_, func, insert, or_, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -194,6 +194,38 @@ def open_activity_keys(*, session: Session, keys: list[str]) -> frozenset[str]:
     found |= set(session.scalars(select(OutboxRow.activity_key).where(OutboxRow.state == "pending",
                                                                       OutboxRow.activity_key.in_(keys))))
     return frozenset(found)
+
+
+CAPS_LOCK = 7_312_450_118  # pg_advisory_xact_lock key: caps are counted and decided one at a time
+
+
+def approved_today(*, session: Session, start: dt.datetime, end: dt.datetime, record: tuple[str, str] | None,
+                   assignees: list[str], supplier: str | None, lock: bool = False) -> list[tuple]:
+    """The new activities (approved decisions, updates left out) decided in [start, end) on the
+    record, for one of the assignees (the decision's, else the record's buyer) or for the supplier:
+    rows of (record model, record name, assignee, owner, supplier) for ``gate.cap_keys``.
+
+    With ``lock`` on PostgreSQL the transaction first takes an advisory lock held until it
+    commits, so two workers cannot both take the last place under a cap (SQLite writers are
+    serialised already: the flow has written before it counts)."""
+    if lock and session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CAPS_LOCK})
+    matches = []
+    if record is not None:
+        matches.append(and_(ProposalRow.record_model == record[0], ProposalRow.record_name == record[1]))
+    if assignees:
+        matches.append(or_(DecisionRow.assignee.in_(assignees),
+                           and_(DecisionRow.assignee.is_(None), ProposalRow.owner.in_(assignees))))
+    if supplier is not None:
+        matches.append(ProposalRow.supplier == supplier)
+    if not matches:
+        return []
+    query = (select(ProposalRow.record_model, ProposalRow.record_name, DecisionRow.assignee, ProposalRow.owner,
+                    ProposalRow.supplier)
+             .join(DecisionRow, DecisionRow.proposal_id == ProposalRow.id)
+             .where(DecisionRow.outcome == "approve", DecisionRow.is_update.is_(False),
+                    DecisionRow.decided_at >= start, DecisionRow.decided_at < end, or_(*matches)))
+    return [tuple(row) for row in session.execute(query).all()]
 
 
 def case_of_decision(*, session: Session, decision_id: int) -> int:

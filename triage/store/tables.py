@@ -144,6 +144,11 @@ class ProposalRow(Base):
     summary: Mapped[str] = mapped_column(Text)
     note: Mapped[str] = mapped_column(Text)
     evidence: Mapped[list[Any]] = mapped_column(default=list)
+    supplier: Mapped[str | None] = mapped_column(String(200), index=True)  # who the per-supplier cap counts
+    suppliers: Mapped[list[Any] | None] = mapped_column(default=list)  # every name the supplier lists match
+    amount: Mapped[float | None] = mapped_column(Float)
+    currency: Mapped[str | None] = mapped_column(String(3))
+    owner: Mapped[str | None] = mapped_column(String(100))  # the record's buyer in Odoo ("user:<id>")
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
@@ -158,8 +163,11 @@ class DecisionRow(Base):
     policy_hash: Mapped[str] = mapped_column(String(64))
     model_version: Mapped[str | None] = mapped_column(String(100))
     is_update: Mapped[bool] = mapped_column(default=False)
+    assignee: Mapped[str | None] = mapped_column(String(200))  # the activity's (an escalation changes it)
+    deadline: Mapped[str | None] = mapped_column(String(10))  # the activity's (the deadline rule may move it)
     reviewer: Mapped[str | None] = mapped_column(String(200))
     reviewed_at: Mapped[dt.datetime | None]
+    decided_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)  # by the gate or the reviewer
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
@@ -254,3 +262,15 @@ class ApiKeyRow(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[dt.datetime | None]
     last_used_at: Mapped[dt.datetime | None]
+
+
+class SwitchRow(Base):
+    """Operational switches set through the CLI or the API (the kill switch), with who set them."""
+
+    __tablename__ = "switches"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    on: Mapped[bool] = mapped_column(Boolean, default=False)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    set_by: Mapped[str] = mapped_column(String(200), default="")
+    set_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
