@@ -150,6 +150,9 @@ def from_json(raw: bytes, name: str, limits: LimitSettings) -> Intake:
         row = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         return Intake(signal, raw, name, QuarantinedInput(QuarantineReason.INVALID_JSON, f"not valid JSON: {exc}"))
+    except RecursionError:  # arrays or objects nested thousands deep
+        return Intake(signal, raw, name, QuarantinedInput(QuarantineReason.INVALID_JSON,
+                                                          "not valid JSON: nested too deep to read"))
     if not isinstance(row, dict):
         return Intake(signal, raw, name, QuarantinedInput(
             QuarantineReason.INVALID_JSON, "expected one JSON object (an email row)"))

@@ -96,6 +96,7 @@ def _decode_word(match: re.Match) -> str:
     except (LookupError, UnicodeDecodeError):
         return _bytes_text(data)
 _SURROGATES = re.compile("[\udc80-\udcff]")
+_CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f]+")
 
 
 def _bytes_text(data: bytes) -> str:
@@ -116,7 +117,9 @@ def header_text(value) -> str:
     if "=?" in value:
         value = _WORDS_APART.sub("", value)  # blanks between two encoded words are not text
         value = _WORD.sub(_decode_word, value)
-    return value.strip()
+    # a header is one line: line breaks or other control characters an encoded word smuggled in
+    # (header injection) become a blank, so they cannot start a line anywhere the value goes
+    return _CONTROL.sub(" ", value).strip()
 
 
 @dataclass

@@ -99,6 +99,12 @@ def insert_intakes(*, session: Session, intakes: list[Intake], submitted_by: str
     return out
 
 
+def _text(value: str | None) -> str | None:
+    """Text as both stores keep it: PostgreSQL refuses NUL characters (hostile or broken input
+    carries them), so they are dropped on the way in, for SQLite alike."""
+    return value.replace("\x00", "") if value else value
+
+
 def _new_row(intake: Intake, submitted_by: str | None) -> dict:
     signal = intake.signal
     return {
@@ -106,17 +112,17 @@ def _new_row(intake: Intake, submitted_by: str | None) -> dict:
         "source": signal.source.value,
         "state": SignalState.QUARANTINED.value if intake.quarantine else SignalState.RECEIVED.value,
         "quarantine_reason": str(intake.quarantine.reason) if intake.quarantine else None,
-        "error": intake.quarantine.message if intake.quarantine else None,
+        "error": _text(intake.quarantine.message) if intake.quarantine else None,
         "received_at": signal.received_at,
         "sent_at": signal.sent_at,
-        "subject": signal.subject,
-        "sender": signal.sender[:320],
-        "message_id": signal.message_id,
+        "subject": _text(signal.subject),
+        "sender": _text(signal.sender)[:320],
+        "message_id": _text(signal.message_id),
         "thread_ids": signal.thread_ids,
         "doc_type": signal.doc_type,
-        "text": signal.text,
+        "text": _text(signal.text),
         "raw_sha256": intake.sha256,
-        "raw_name": intake.raw_name[:500],
+        "raw_name": _text(intake.raw_name)[:500],
         "attachments": [vars(a) for a in signal.attachments],
         "meta": signal.meta,
         "submitted_by": submitted_by,
@@ -128,8 +134,9 @@ def _new_row(intake: Intake, submitted_by: str | None) -> dict:
 
 def update_from(row: SignalRow, signal: Signal) -> None:
     """A stored signal's fields from a new reading of its original (the key stays)."""
-    row.subject, row.sender, row.sent_at = signal.subject, signal.sender[:320], signal.sent_at
-    row.message_id, row.thread_ids, row.doc_type, row.text = signal.message_id, signal.thread_ids, signal.doc_type, signal.text
+    row.subject, row.sender, row.sent_at = _text(signal.subject), _text(signal.sender)[:320], signal.sent_at
+    row.message_id, row.thread_ids = _text(signal.message_id), signal.thread_ids
+    row.doc_type, row.text = signal.doc_type, _text(signal.text)
     row.attachments, row.meta = [vars(a) for a in signal.attachments], {**(row.meta or {}), **signal.meta}
 
 
@@ -151,7 +158,7 @@ def to_signal(row: SignalRow) -> Signal:
 
 
 def quarantine(*, session: Session, row: SignalRow, reason: str, error: str) -> None:
-    row.state, row.quarantine_reason, row.error = SignalState.QUARANTINED.value, reason, error[:2000]
+    row.state, row.quarantine_reason, row.error = SignalState.QUARANTINED.value, reason, _text(error)[:2000]
     audit(session, "signal_quarantined", "signal", row.id, reason=reason, error=error[:2000])
 
 
