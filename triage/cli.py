@@ -166,10 +166,15 @@ def ingest_mailbox(
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
 ) -> None:
     """Poll the configured IMAP folders once (TRIAGE_IMAP_*): store new messages, run the flow,
-    flush the outbox. `triage serve` polls on the schedule (TRIAGE_IMAP_POLL_SECONDS)."""
+    flush the outbox. Signals an earlier run stored but did not get to run through the flow (it
+    was stopped between the two) run first, once they are TRIAGE_RETRY_SECONDS old. `triage
+    serve` polls on the schedule (TRIAGE_IMAP_POLL_SECONDS)."""
+    from triage import leases
     from triage.errors import MailboxError
     from triage.ingest.imap import poll
+    from triage.jobs import run_left_behind
     from triage.services import build_services, build_writer, open_store
+    from triage.store import session_scope
 
     settings = _settings()
     if not settings.imap.configured:
@@ -178,6 +183,9 @@ def ingest_mailbox(
     try:
         engine = open_store(settings)
         services = build_services(settings)
+        with session_scope(engine) as session:
+            behind = leases.expired_signals(session=session, grace_seconds=settings.retry_seconds)
+        earlier = run_left_behind(engine, services, behind, lease_seconds=settings.lease_seconds) if behind else {}
         report = poll(engine, services, settings)
         flushed = _flush(engine, build_writer(settings), services)
     except MailboxError as exc:
@@ -185,8 +193,11 @@ def ingest_mailbox(
     except TriageError as exc:
         _fail(str(exc))
     if as_json:
-        out.print_json(json.dumps({**report.as_dict(), "outbox": vars(flushed)}))
+        out.print_json(json.dumps({**report.as_dict(), "left_behind": earlier, "outbox": vars(flushed)}))
         return
+    if earlier:
+        out.print("left behind by an earlier run, now through the flow: "
+                  + ", ".join(f"{n} {state}" for state, n in earlier.items() if n))
     for folder in report.folders:
         what = folder.skipped or (f"{folder.seen} fetched, {folder.stored} new, {folder.duplicates} already stored, "
                                   f"{folder.quarantined} quarantined, {folder.documents} attached document(s)"

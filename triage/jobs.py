@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from triage import outbox
+from triage import leases, outbox
 from triage.activities import ActivityWriter
 from triage.config import Settings
 from triage.domain import Source
@@ -130,16 +130,23 @@ def retry_signals(session: Session, ctx: JobContext) -> dict:
     the reclaim task re-enqueues them)."""
     if ctx.services is None:
         return {"skipped": "no model served"}
-    from triage import leases, pipeline
+    ids = leases.expired_signals(session=session, grace_seconds=ctx.settings.retry_seconds)
+    return run_left_behind(ctx.engine, ctx.services(), ids, lease_seconds=ctx.settings.lease_seconds)
 
-    services, counts = ctx.services(), {"processed": 0, "retrying": 0, "quarantined": 0}
-    for signal_id in leases.expired_signals(session=session, grace_seconds=ctx.settings.retry_seconds):
-        outcome, result = leases.run_leased(ctx.engine, signal_id, seconds=ctx.settings.lease_seconds,  # as a worker
+
+def run_left_behind(engine: Engine, services: Services, signal_ids: list[int], *, lease_seconds: int) -> dict:
+    """The flow on received signals left behind, each under a lease as a worker takes it (so two
+    processes never run one twice): counts by what became of them."""
+    from triage import pipeline
+
+    counts = {"processed": 0, "retrying": 0, "quarantined": 0}
+    for signal_id in signal_ids:
+        outcome, result = leases.run_leased(engine, signal_id, seconds=lease_seconds,
                                             work=lambda own, row: pipeline.run_family(own, row, services))
         if result is not None:
             counts[{"received": "retrying"}.get(result.state, result.state)] += 1
     if any(counts.values()):
-        log.info("retried left-behind signals: %s", counts)
+        log.info("ran left-behind signals: %s", counts)
     return counts
 
 
