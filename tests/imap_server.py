@@ -166,6 +166,14 @@ class Dovecot:
                     self.stop()
                     raise
 
+    def restart(self, timeout: float = START_TIMEOUT) -> None:
+        """Terminate Dovecot (every client connection drops) and start it again on the same port
+        with the same mail, as an administrator's restart does."""
+        if self._proc is None:
+            raise RuntimeError("not started")
+        self._terminate()
+        self._spawn_and_wait(timeout)
+
     def stop(self) -> None:
         """Terminate Dovecot and its processes (client connections drop), then clean up."""
         self._terminate()

@@ -260,3 +260,39 @@ def test_a_postgresql_connection_dropped_in_a_batch_loses_and_repeats_nothing(tr
         states = set(session.scalars(select(SignalRow.state)))
         written = session.scalar(select(func.count()).select_from(OutboxRow))
     assert len(keys) == len(set(keys)) == 20 and states == {"processed"} and written == 20
+
+
+def test_dovecot_restarted_in_the_middle_of_a_poll(dovecot, trained, trained_flow):
+    """The IMAP server restarts while a poll is half-way through the folder: the poll's retry
+    reconnects and resumes after the last committed batch; every message stored once."""
+    from pydantic import SecretStr
+
+    from tests.integration.test_imap import _count
+    from triage.ingest.imap import open_mailbox, poll
+
+    total = 200
+    dovecot.append_many([_message(n) for n in range(total)])
+    settings, _ = trained
+    engine, services = trained_flow(imap=settings.imap.model_copy(update={
+        "host": dovecot.host, "port": dovecot.port, "user": dovecot.user, "password": SecretStr(dovecot.password),
+        "security": "none", "folders": "INBOX", "batch": 20, "timeout": 10}))
+    restarted = threading.Event()
+    at_restart = []
+
+    def watch():  # restart once a few batches are in
+        deadline = time.time() + 300
+        while _count(engine) < 50 and time.time() < deadline:
+            time.sleep(0.02)
+        at_restart.append(_count(engine))
+        dovecot.restart()
+        restarted.set()
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    report = poll(engine, services, services.settings, connect=open_mailbox, attempts=5, backoff=0.5)
+    watcher.join(60)
+    assert restarted.is_set() and at_restart[0] < total  # the poll was half-way through
+    with session_scope(engine) as session:
+        ids = session.scalars(select(SignalRow.message_id)).all()
+        states = set(session.scalars(select(SignalRow.state)))
+    assert len(ids) == len(set(ids)) == total and states == {"processed"}
