@@ -289,7 +289,7 @@ def test_dovecot_restarted_in_the_middle_of_a_poll(dovecot, trained, trained_flo
 
     watcher = threading.Thread(target=watch, daemon=True)
     watcher.start()
-    report = poll(engine, services, services.settings, connect=open_mailbox, attempts=5, backoff=0.5)
+    poll(engine, services, services.settings, connect=open_mailbox, attempts=5, backoff=0.5)
     watcher.join(60)
     assert restarted.is_set() and at_restart[0] < total  # the poll was half-way through
     with session_scope(engine) as session:
