@@ -65,3 +65,14 @@ def test_disclaimers_and_sign_offs_in_other_languages_are_separated():
 def test_a_fixed_width_table_keeps_its_layout():
     body = "Item  Material      Qty\n0010  FS-M10X40    5,000\n\nOn Mon, Bob wrote:\n> hi"
     assert split_reply(body).newest == "Item  Material      Qty\n0010  FS-M10X40    5,000"
+
+
+def test_a_huge_line_after_a_reply_opener_is_split_in_bounded_time():
+    """One 200 KB line starting with "On " kept the reply library busy for about 25 minutes
+    (its header search is quadratic in a line's length); a liveness bound, not a speed target."""
+    import time
+
+    started = time.monotonic()
+    parts = split_reply("The order is late.\n\nOn " + "x" * 200_000 + "\n> the old message")
+    assert time.monotonic() - started < 10
+    assert parts.newest.startswith("The order is late.") and "the old message" in parts.quoted

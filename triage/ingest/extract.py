@@ -9,6 +9,7 @@ weeks (resolved to their ISO Monday).
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 
 from triage.domain import Fields, Money
@@ -22,8 +23,8 @@ _PO_LABEL = re.compile(
     r"|\bvotre commande|\bbon de commande|\bsu pedido|\bnuestro pedido|\borden de compra|\buw bestelling"
     r"|\binkooporder|\bbestelnummer|\bvostro ordine|\bordine d'acquisto|\bordine n|\bseu pedido"
     r"|\bpedido de compra|\bencomenda)"
-    r"\s*(?:n[or]?\.?|nr\.?|no\.?|n°|nº|num(?:ber|ero|éro)?|#|:)?\s*[:#]?\s*"
-    r"([A-Z]{0,4}-?\d[\w/-]{3,})",
+    r"\s*+(?:n[or]?\.?|nr\.?|no\.?|n°|nº|num(?:ber|ero|éro)?|#|:)?\s*+[:#]?\s*+"  # possessive: blanks go
+    r"([A-Z]{0,4}-?\d[\w/-]{3,})",  # to the first \s* anyway, and sharing a long run out between them is cubic
     re.I,
 )
 
@@ -94,7 +95,8 @@ def _looks_like_date(token: str) -> bool:
 
 _SYMBOLS = {"€": "EUR", "$": "USD", "US$": "USD", "£": "GBP", "¥": "JPY", "CHF": "CHF", "Fr.": "CHF"}
 _CODES = "EUR|USD|GBP|CHF|PLN|CZK|SEK|DKK|NOK|HUF|RON|JPY|CNY|RMB|CAD|AUD|TRY|INR"
-_NUMBER = r"\d{1,3}(?:[.,\u00a0 ’']\d{3})+(?:[.,]\d{1,2})?|\d+(?:[.,]\d{1,2})?"
+# At most 12 groups (10^39): a longer run of digit groups was read from each of its groups in turn (quadratic).
+_NUMBER = r"\d{1,3}(?:[.,\u00a0 ’']\d{3}){1,12}(?:[.,]\d{1,2})?|\d+(?:[.,]\d{1,2})?"
 _CURRENCY = rf"(?:{_CODES}|US\$|€|\$|£|¥|CHF)"
 _AMOUNT_BEFORE = re.compile(rf"(?<![\w.])({_CURRENCY})\s?(-?)({_NUMBER})(?![\d%]|\s?%)")
 _AMOUNT_AFTER = re.compile(rf"(?<![\w.,])(-?)({_NUMBER})\s?({_CURRENCY})(?![A-Za-z])")
@@ -120,9 +122,10 @@ def parse_number(token: str) -> float | None:
             else:
                 t = t.replace(sep, ".")
     try:
-        return float(t)
+        value = float(t)
     except ValueError:
         return None
+    return value if math.isfinite(value) else None  # 400 digits are no amount (and inf is no JSON)
 
 
 def amounts(text: str) -> list[Money]:
@@ -200,7 +203,7 @@ _SKU_LABEL = re.compile(
     r"(?:\bSKU|\bArt(?:ikel)?\.?-?\s?Nr\.?|\bArtikel(?:nummer)?|\bitem(?: no\.?| code| number)?|\bpart(?: no\.?| number)"
     r"|\bP/N|\bmaterial(?: no\.?)?|\br[ée]f(?:[ée]rence)?\.?|\bc[óo]digo|\bcodice(?: articolo)?|\bartikelnummer"
     r"|\barticle(?: no\.?)?|\bart\.)"
-    r"\s*(?:no\.?|nr\.?|n°|#)?\s*[:#]?\s*([A-Z0-9][A-Z0-9./-]{2,}[A-Z0-9])",
+    r"\s*+(?:no\.?|nr\.?|n°|#)?\s*+[:#]?\s*+([A-Z0-9][A-Z0-9./-]{2,}[A-Z0-9])",  # possessive: as _PO_LABEL
     re.I,
 )
 _SKU_SHAPE = re.compile(r"(?<![\w/-])([A-Z]{2,5}-[A-Z0-9]+(?:[-./][A-Z0-9]+)*)(?![\w/-])")
@@ -247,7 +250,7 @@ _WEEK = re.compile(
     re.I,
 )
 _QUOTE_HEADER = re.compile(
-    r"^(?:>?\s*)(?:(?:on|am|le|el|op|il|em)\b.{0,200}(?:wrote|schrieb|a écrit|escribió|schreef|ha scritto|escreveu).*"
+    r"^(?:>?[^\S\n]*)(?:(?:on|am|le|el|op|il|em)\b.{0,200}(?:wrote|schrieb|a écrit|escribió|schreef|ha scritto|escreveu).*"
     r"|(?:sent|date|datum|gesendet|envoyé|enviado|verzonden|inviato|data)\s*:.*)$",
     re.I | re.M,
 )
@@ -306,6 +309,8 @@ def dated_mentions(text: str, sent: dt.date | None, month_first: bool = False) -
     against the email's date; numeric dates month first when the sender writes so."""
     text = _QUOTE_HEADER.sub(lambda m: " " * len(m.group(0)), text)
     month_first = _numeric_order(text, month_first)
+    if sent is not None and not 1 < sent.year < 9999:  # a forged Date header: no room to step a date from it
+        sent = None
     ref = sent or dt.date.today()
     found: list[tuple[int, dt.date]] = []
 

@@ -99,8 +99,8 @@ _SUPPLIER_REF_LABEL = re.compile(
     r"|\bnotre (?:commande|référence|confirmation)|\bconfirmation de commande|\bnuestro (?:pedido|número de pedido)"
     r"|\bconfirmación de pedido|\bonze (?:order|referentie)|\borderbevestiging|\bnostr[oa] (?:ordine|riferimento)"
     r"|\bconferma d'ordine|\bnosso (?:pedido|número)|\bconfirmação (?:de|da) encomenda)"
-    r"\s*(?:n[or]?\.?|nr\.?|no\.?|n°|nº|num(?:ber|ero|éro)?|#|:)?\s*[:#]?\s*"
-    r"([A-Z]{0,5}[-/]?\d[\w/-]{2,})",
+    r"\s*+(?:n[or]?\.?|nr\.?|no\.?|n°|nº|num(?:ber|ero|éro)?|#|:)?\s*+[:#]?\s*+"  # possessive: as extract's
+    r"([A-Z]{0,5}[-/]?\d[\w/-]{2,})",  # _PO_LABEL (a long blank run after a label was cubic)
     re.I,
 )
 

@@ -69,7 +69,7 @@ def parse_date(value: str | None) -> dt.datetime | None:
         return None
     try:
         parsed = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError, OverflowError):  # OverflowError: a day or year too big for C
         try:
             parsed = dt.datetime.fromisoformat(value.strip())
         except ValueError:
@@ -91,11 +91,9 @@ def _decode_word(match: re.Match) -> str:
             data = quopri.decodestring(payload.replace("_", " ").encode("ascii"), header=False)
     except (binascii.Error, ValueError):
         return match.group(0)
-    try:
-        return data.decode(charset)
-    except (LookupError, UnicodeDecodeError):
-        return _bytes_text(data)
+    return _charset_text(data, charset)
 _SURROGATES = re.compile("[\udc80-\udcff]")
+_OTHER_SURROGATES = re.compile("[\ud800-\udc7f\udd00-\udfff]")
 _CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f]+")
 
 
@@ -106,20 +104,39 @@ def _bytes_text(data: bytes) -> str:
         return data.decode("cp1252", errors="replace")
 
 
+def _charset_text(data: bytes, charset: str) -> str:
+    """``data`` in its declared charset; an unknown or wrong one falls back like ``_bytes_text``,
+    and so does one whose codec raises UnicodeError itself ("undefined", "punycode"), a name with
+    a NUL (ValueError), or a codec that makes lone surrogates ("utf-7", "unicode_escape"), which
+    no store can keep."""
+    try:
+        text = data.decode(charset)
+    except (LookupError, ValueError):  # UnicodeError is a ValueError
+        return _bytes_text(data)
+    return _bytes_text(data) if _SURROGATES.search(text) or _OTHER_SURROGATES.search(text) else text
+
+
 def header_text(value) -> str:
     """A header value as text: RFC 2047 encoded words decoded (an unknown or wrong charset
-    falls back like a body does), raw 8-bit bytes read as UTF-8 else cp1252, folding undone."""
+    falls back like a body does), raw 8-bit bytes read as UTF-8 else cp1252, folding undone,
+    one line: line breaks or other control characters an encoded word smuggled in (header
+    injection) become a blank, so they cannot start a line anywhere the value goes."""
+    return _CONTROL.sub(" ", _decoded(value)).strip()
+
+
+def _decoded(value) -> str:
+    """``header_text`` before control characters become blanks (a file name keeps them for
+    ``safe_filename``, which replaces them)."""
     value = str(value or "")
     if "\n" in value:
         value = _FOLD.sub("", value)
     if _SURROGATES.search(value):  # 8-bit bytes in the header (compat32 keeps them as surrogates)
-        value = _bytes_text(value.encode("ascii", "surrogateescape"))
+        # utf-8: an RFC 2231 value the stdlib decoded has text beside them, and may have other surrogates
+        value = _bytes_text(_OTHER_SURROGATES.sub("\ufffd", value).encode("utf-8", "surrogateescape"))
     if "=?" in value:
         value = _WORDS_APART.sub("", value)  # blanks between two encoded words are not text
         value = _WORD.sub(_decode_word, value)
-    # a header is one line: line breaks or other control characters an encoded word smuggled in
-    # (header injection) become a blank, so they cannot start a line anywhere the value goes
-    return _CONTROL.sub(" ", value).strip()
+    return value
 
 
 @dataclass
@@ -171,14 +188,39 @@ def read_headers(raw: bytes) -> Headers:
 
 _BLOCK_TAGS = re.compile(r"<\s*(br|/p|/div|/tr|/li|/h\d|p|div|tr|li)\b[^>]*>", re.I)
 _DROP = re.compile(r"<(script|style|head)\b.*?</\1\s*>", re.I | re.S)
+_DROP_OPEN = re.compile(r"<(script|style|head)\b", re.I)
 _TAG = re.compile(r"<[^>]+>")
+
+
+def _drop_elements(markup: str) -> str:
+    """``_DROP.sub(" ", markup)`` in linear time: an element never closed is looked for once,
+    not again from every later opening (hostile HTML was quadratic: 60 KB of "<script" took
+    seconds, a 25 MB message days)."""
+    out, done, at, unclosed = [], 0, 0, set()
+    while (opening := _DROP_OPEN.search(markup, at)) is not None:
+        name = opening.group(1).lower()  # what the closing tag is compared with
+        element = None if name in unclosed else _DROP.match(markup, opening.start())
+        if element is None:
+            unclosed.add(name)  # no closing tag after this opening: none after a later one either
+            at = opening.start() + 1
+            continue
+        out += [markup[done:opening.start()], " "]
+        done = at = element.end()
+    return "".join(out) + markup[done:]
+
+
+def _sub_tags(pattern: re.Pattern, replacement: str, text: str) -> str:
+    """``pattern.sub`` for a tag pattern: no tag ends after the last ">", and looking for one
+    there from every "<" is quadratic."""
+    end = text.rfind(">") + 1
+    return pattern.sub(replacement, text[:end]) + text[end:]
 
 
 def html_to_text(markup: str) -> str:
     """Readable text from an HTML body: scripts and styles dropped, blocks as line breaks."""
-    text = _DROP.sub(" ", markup)
-    text = _BLOCK_TAGS.sub("\n", text)
-    text = _TAG.sub("", text)
+    text = _drop_elements(markup)
+    text = _sub_tags(_BLOCK_TAGS, "\n", text)
+    text = _sub_tags(_TAG, "", text)
     text = html.unescape(text)
     lines = [re.sub(r"[ \t\u00a0]+", " ", line).strip() for line in text.splitlines()]
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
@@ -186,11 +228,7 @@ def html_to_text(markup: str) -> str:
 
 def _decode(part: Message) -> str:
     payload = part.get_payload(decode=True) or b""
-    charset = part.get_content_charset() or "utf-8"
-    try:
-        return payload.decode(charset)
-    except (LookupError, UnicodeDecodeError):
-        return _bytes_text(payload)
+    return _charset_text(payload, part.get_content_charset() or "utf-8")
 
 
 def safe_filename(name: str | None, index: int | None = None) -> str:
@@ -198,6 +236,16 @@ def safe_filename(name: str | None, index: int | None = None) -> str:
     base = re.split(r"[\\/]", name or "")[-1]
     base = re.sub(r"[^\w.\- ()]+", "_", base).strip(" .")
     return base[:120] or ("attachment" if index is None else f"attachment-{index}")
+
+
+def _filename(part: Message) -> str | None:
+    """The part's file name. An RFC 2231 name in a charset whose codec raises (``undefined``,
+    ``punycode``, a name with a NUL: the stdlib lets that out) is read as its bytes are."""
+    try:
+        return part.get_filename()
+    except (LookupError, ValueError):  # UnicodeError is a ValueError
+        value = part.get_param("filename", header="content-disposition") or part.get_param("name")
+        return value[2] if isinstance(value, tuple) else value
 
 
 def parse_message(raw: bytes) -> ParsedMessage:
@@ -220,8 +268,8 @@ def parse_message(raw: bytes) -> ParsedMessage:
             continue
         ctype = part.get_content_type()
         disposition = part.get_content_disposition()
-        filename = part.get_filename()
-        filename = header_text(filename) if filename else None
+        filename = _filename(part)
+        filename = _decoded(filename).strip() if filename else None
         if disposition == "attachment" or (filename and ctype not in ("text/plain", "text/html")):
             attachments.append(
                 ParsedAttachment(

@@ -13,6 +13,7 @@ part above 12); a date whose day and month could swap, with no such evidence, is
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -169,9 +170,10 @@ def parse_number(num: str, decimal: str | None) -> tuple[float, bool] | None:
             ambiguous = decimal is None
             t = t.replace(sep, "")
     try:
-        return float(t), ambiguous
+        value = float(t)
     except ValueError:
         return None
+    return (value, ambiguous) if math.isfinite(value) else None  # hundreds of digits are no amount
 
 
 def find_amounts(text: str, decimal: str | None, *, skip: list[tuple[int, int]] = ()) -> list[Amount]:
