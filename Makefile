@@ -65,6 +65,7 @@ bench: install-dev
 	$(BIN)/python -m benchmarks.api
 	$(BIN)/python -m benchmarks.imap_ingest
 	$(BIN)/python -m benchmarks.invoices
+	$(BIN)/python -m benchmarks.soak
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

@@ -5,7 +5,19 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -154,6 +166,9 @@ class ProposalRow(Base):
 
 class DecisionRow(Base):
     __tablename__ = "decisions"
+    # the gate counts today's approvals under its caps: equality on the outcome, a range on the
+    # day (the outcome index alone covers every approval ever made)
+    __table_args__ = (Index("ix_decisions_outcome_decided_at", "outcome", "decided_at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id"), unique=True)
@@ -191,6 +206,9 @@ class OutboxRow(Base):
 
 class ActivityRow(Base):
     __tablename__ = "activities"
+    # the gate's open-activity lookup: the key and the state together (without statistics SQLite
+    # would scan every open activity through the state index)
+    __table_args__ = (Index("ix_activities_key_state", "key", "state"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     key: Mapped[str] = mapped_column(String(300), index=True)

@@ -33,6 +33,9 @@ def upgrade() -> None:
     with op.batch_alter_table('decisions', schema=None) as batch_op:
         batch_op.alter_column('decided_at', existing_type=sa.DateTime(timezone=True), nullable=False)
         batch_op.create_index(batch_op.f('ix_decisions_decided_at'), ['decided_at'], unique=False)
+        batch_op.create_index('ix_decisions_outcome_decided_at', ['outcome', 'decided_at'], unique=False)
+    with op.batch_alter_table('activities', schema=None) as batch_op:
+        batch_op.create_index('ix_activities_key_state', ['key', 'state'], unique=False)
     op.create_table('switches',
     sa.Column('name', sa.String(length=40), nullable=False),
     sa.Column('on', sa.Boolean(), nullable=False),
@@ -45,7 +48,10 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table('switches')
+    with op.batch_alter_table('activities', schema=None) as batch_op:
+        batch_op.drop_index('ix_activities_key_state')
     with op.batch_alter_table('decisions', schema=None) as batch_op:
+        batch_op.drop_index('ix_decisions_outcome_decided_at')
         batch_op.drop_index(batch_op.f('ix_decisions_decided_at'))
         batch_op.drop_column('decided_at')
         batch_op.drop_column('deadline')
