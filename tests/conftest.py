@@ -193,6 +193,18 @@ def odoo_standin(versions: list[str], *, demo_data: bool):
 
 
 @pytest.fixture
+def dovecot(tmp_path):
+    """A private Dovecot on a free loopback port (skips with what to install when it is absent)."""
+    from tests.imap_server import Dovecot, dovecot_available
+
+    reason = dovecot_available()
+    if reason:
+        pytest.skip(f"Dovecot is not installed ({reason}); `make test` installs dovecot-imapd")
+    with Dovecot(tmp_path / "dovecot") as server:
+        yield server
+
+
+@pytest.fixture
 def gateway(odoo):
     """The real odoorpc-backed gateway on a test's ``odoo`` stand-in, without retry pauses."""
     from triage.odoo import RpcGateway

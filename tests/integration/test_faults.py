@@ -142,17 +142,6 @@ def test_odoo_down_failing_and_slow_during_writes_then_back_writes_each_activity
     proxy.down()
 
 
-@pytest.fixture
-def dovecot(tmp_path):
-    from tests.imap_server import Dovecot, dovecot_available
-
-    reason = dovecot_available()
-    if reason:
-        pytest.skip(f"Dovecot is not installed ({reason}); `make test` installs dovecot-imapd")
-    with Dovecot(tmp_path / "dovecot") as server:
-        yield server
-
-
 def _message(n: int) -> bytes:
     import email.message
 

@@ -11,7 +11,6 @@ import pytest
 from pydantic import SecretStr
 from sqlalchemy import func, select
 
-from tests.imap_server import Dovecot, dovecot_available
 from triage import pipeline
 from triage.errors import MailboxError
 from triage.ingest.imap import mailbox_name, open_mailbox, poll
@@ -20,15 +19,6 @@ from triage.store import repository as repo
 from triage.store.tables import SignalRow
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
-
-
-@pytest.fixture
-def dovecot(tmp_path):
-    reason = dovecot_available()
-    if reason:
-        pytest.skip(f"Dovecot is not installed ({reason}); `make test` installs dovecot-imapd")
-    with Dovecot(tmp_path / "dovecot") as server:
-        yield server
 
 
 @pytest.fixture
