@@ -20,12 +20,10 @@ from sqlalchemy.orm import Session
 
 from triage.domain import Action, Outcome, Proposal, RecordRef
 from triage.gating import company_day
-from triage.policies.gate import decide
+from triage.policies.gate import STRENGTH, decide
 from triage.policies.ledger import Ledger
 from triage.policies.policy import Policy
 from triage.store.tables import ActivityRow, AssessmentRow, DecisionRow, FeedbackRow, ProposalRow
-
-_STRENGTH = {Outcome.REJECT.value: 2, Outcome.HOLD.value: 1}
 
 
 @dataclass
@@ -82,7 +80,7 @@ def gate_outcome(row: DecisionRow) -> tuple[str, str]:
     deciding = [r for r in row.trace if r.get("outcome") and r.get("rule") != "human_review"]
     if not deciding:
         return Outcome.HOLD.value, "unknown"
-    strongest = max(deciding, key=lambda r: _STRENGTH.get(r["outcome"], 0))
+    strongest = max(deciding, key=lambda r: STRENGTH.get(Outcome(r["outcome"]), 0))
     return strongest["outcome"], strongest["rule"]
 
 

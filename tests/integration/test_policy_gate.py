@@ -4,6 +4,7 @@ kill switch, and ``triage policy simulate`` on a stored history with a known dif
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import threading
@@ -97,8 +98,8 @@ def test_an_update_is_not_counted_and_a_person_can_approve_beyond_the_cap(traine
 
     engine, services = trained_flow(policy_file=_policy_file(tmp_path, "caps: {per_record_per_day: 1}\n" + OPEN))
     first, again, other = _ingest_all(engine, services, [
-        _late(1, "Acme GmbH", 10), dataclass_replace(_late(1, "Acme GmbH", 10), write_date="2026-11-21 09:00:00"),
-        dataclass_replace(_late(1, "Acme GmbH", 10), exception_type="unconfirmed_po")])
+        _late(1, "Acme GmbH", 10), dataclasses.replace(_late(1, "Acme GmbH", 10), write_date="2026-11-21 09:00:00"),
+        dataclasses.replace(_late(1, "Acme GmbH", 10), exception_type="unconfirmed_po")])
     assert (first.decision, again.decision) == ("approve", "approve")  # the second is an update: not counted
     assert (other.decision, other.rule) == ("hold", "cap_per_record")  # another type on the same record: a new one
     with session_scope(engine) as session:
@@ -107,12 +108,6 @@ def test_an_update_is_not_counted_and_a_person_can_approve_beyond_the_cap(traine
         held = session.scalar(select(DecisionRow).where(DecisionRow.outcome == "hold"))
         holds.review(session=session, decision_id=held.id, reviewer="ops.lead", approve=True, activity_type="todo")
         assert session.scalar(select(OutboxRow).where(OutboxRow.decision_id == held.id)) is not None
-
-
-def dataclass_replace(exception: OdooException, **changes) -> OdooException:
-    import dataclasses
-
-    return dataclasses.replace(exception, **changes)
 
 
 def test_the_store_kill_switch_holds_new_proposals(trained_flow, tmp_path):

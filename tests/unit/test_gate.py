@@ -1,5 +1,6 @@
 """One test (or more) per rule of the gate; the properties are in test_gate_properties.py."""
 
+import dataclasses
 import datetime as dt
 
 import pytest
@@ -51,7 +52,7 @@ def test_low_confidence_holds_with_its_inputs():
 def test_exception_type_threshold_and_actions_come_before_the_category():
     late = _proposal(exception_type="late_receipt", action=Action.CHASE_SUPPLIER, confidence=0.9)
     assert decide(late, POLICY, _context()).rule == "min_confidence"  # 0.95 for late_receipt
-    assert decide(late.__class__(**{**vars(late), "confidence": 1.0}), POLICY, _context()).outcome is Outcome.APPROVE
+    assert decide(dataclasses.replace(late, confidence=1.0), POLICY, _context()).outcome is Outcome.APPROVE
     review = _proposal(exception_type="late_receipt", action=Action.REVIEW_NEW_DATE, confidence=1.0)
     assert decide(review, POLICY, _context()).rule == "allowed_actions"  # late_receipt's own list
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from triage.domain import Action, Decision, Outcome, Proposal, RuleResult
 from triage.policies.policy import Policy
 
-_STRENGTH = {Outcome.REJECT: 2, Outcome.HOLD: 1}
+STRENGTH = {Outcome.REJECT: 2, Outcome.HOLD: 1}  # a reject beats a hold
 
 
 @dataclass(frozen=True)
@@ -176,7 +176,7 @@ def decide(proposal: Proposal, policy: Policy, context: GateContext) -> Decision
     deadline_result, deadline = _deadline(proposal, policy, context.today)
     trace.append(deadline_result)
 
-    deciding = max((r for r in trace if r.outcome is not None), key=lambda r: _STRENGTH[r.outcome], default=None)
+    deciding = max((r for r in trace if r.outcome is not None), key=lambda r: STRENGTH[r.outcome], default=None)
     outcome = deciding.outcome if deciding else Outcome.APPROVE
     return Decision(outcome=outcome, rule=deciding.rule if deciding else "approved", trace=tuple(trace),
                     policy_hash=policy.hash, is_update=is_update, assignee=assignee, deadline=deadline)
